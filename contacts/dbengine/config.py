@@ -1,0 +1,83 @@
+"""Turn `DATABASE_URL` into Django settings for SQLite, PostgreSQL or MongoDB.
+
+Pure functions of their arguments (no environment reads) so settings for every engine can be
+tested without that engine being reachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+SQL_DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+MONGO_DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
+
+# Contrib apps whose models need an ObjectId primary key on MongoDB: they are installed through
+# app configs that set `default_auto_field`, and migrated from migrations generated for that engine.
+MONGO_CONTRIB_APPS = {
+    "django.contrib.admin": "contacts.dbengine.apps.MongoAdminConfig",
+    "django.contrib.auth": "contacts.dbengine.apps.MongoAuthConfig",
+    "django.contrib.contenttypes": "contacts.dbengine.apps.MongoContentTypesConfig",
+}
+MONGO_MIGRATION_MODULES = {
+    "admin": "mongo_migrations.admin",
+    "auth": "mongo_migrations.auth",
+    "contenttypes": "mongo_migrations.contenttypes",
+}
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Everything in settings.py that depends on the database engine."""
+
+    vendor: str
+    database: dict
+    default_auto_field: str
+    migration_modules: dict = field(default_factory=dict)
+    app_replacements: dict = field(default_factory=dict)
+
+    def installed_apps(self, apps: list[str]) -> list[str]:
+        return [self.app_replacements.get(app, app) for app in apps]
+
+
+def engine_settings(url: str, *, offline: bool = False, conn_max_age: int = 0) -> EngineSettings:
+    """Settings for the engine named by `url`.
+
+    `offline` keeps MongoDB's app configs and migration modules but swaps in Django's dummy
+    engine, so `makemigrations` can run for MongoDB on a machine without a server.
+    """
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in {"mongodb", "mongodb+srv"}:
+        return _mongodb_settings(url, offline=offline)
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite://, postgres:// or mongodb://"
+        )
+    database = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0)
+    vendor = "sqlite" if scheme == "sqlite" else "postgresql"
+    return EngineSettings(vendor=vendor, database=database, default_auto_field=SQL_DEFAULT_AUTO_FIELD)
+
+
+def _mongodb_settings(url: str, *, offline: bool) -> EngineSettings:
+    name = urlsplit(url).path.lstrip("/")
+    if not name:
+        raise ImproperlyConfigured(
+            "A mongodb:// DATABASE_URL must name the database: mongodb://host:27017/contacts"
+        )
+    database = {
+        "ENGINE": "django.db.backends.dummy" if offline else "django_mongodb_backend",
+        # The backend takes the whole connection string as HOST (replica set, credentials, options).
+        "HOST": url,
+        "NAME": name,
+        "OPTIONS": {},
+    }
+    return EngineSettings(
+        vendor="mongodb",
+        database=database,
+        default_auto_field=MONGO_DEFAULT_AUTO_FIELD,
+        migration_modules=dict(MONGO_MIGRATION_MODULES),
+        app_replacements=dict(MONGO_CONTRIB_APPS),
+    )

@@ -1,0 +1,89 @@
+"""factory-boy factories shared by the tests and `seed_contacts` (realistic demo data)."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from factory.django import DjangoModelFactory
+
+from contacts.models import Contact, ContactStatus, ContactTag, Membership, Role, Tag, Workspace
+
+DEFAULT_PASSWORD = "contacts-demo"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def save_password(user, create, extracted, **kwargs):  # noqa: N805 (factory-boy passes the object)
+        if create:
+            user.save()
+
+
+class WorkspaceFactory(DjangoModelFactory):
+    class Meta:
+        model = Workspace
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.MEMBER
+
+
+class TagFactory(DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("workspace", "name")
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Iterator(
+        ["vip", "newsletter", "partner", "prospect", "supplier", "event 2026", "follow-up"]
+    )
+
+
+class ContactFactory(DjangoModelFactory):
+    """A plausible contact; writes bypass services on purpose (fixtures, not user actions)."""
+
+    class Meta:
+        model = Contact
+        skip_postgeneration_save = True
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttributeSequence(
+        lambda c, n: f"{c.first_name}.{c.last_name}.{n}@example.com".lower().replace(" ", "").replace("'", "")
+    )
+    phone = factory.Faker("numerify", text="+1 ### ### ####")
+    company = factory.Faker("company")
+    job_title = factory.Faker("job")
+    notes = factory.Faker("paragraph", nb_sentences=2)
+    status = factory.Iterator(
+        [ContactStatus.LEAD, ContactStatus.ACTIVE, ContactStatus.LEAD, ContactStatus.ARCHIVED]
+    )
+
+    @factory.post_generation
+    def tags(contact, create, extracted, **kwargs):  # noqa: N805
+        """`ContactFactory(tags=["vip", "partner"])` links (and creates) tags by name."""
+        if not create or not extracted:
+            return
+        for name in extracted:
+            tag = TagFactory(workspace=contact.workspace, name=name)
+            ContactTag.objects.get_or_create(contact=contact, tag=tag)

@@ -1,0 +1,254 @@
+"""Workspaces, their members, contacts and tags.
+
+Primary keys are UUIDs stored in the `_id` column so one set of migrations serves SQLite,
+PostgreSQL and MongoDB (where every document's key is `_id`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, RegexValidator
+from django.db import models
+
+
+def uuid_primary_key() -> models.UUIDField:
+    return models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="_id")
+
+
+def fold(text: str) -> str:
+    """Lower-case text with accents removed, for matching that forgives case and accents."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+# What each role may do is "at least this rank": viewers read, members edit contacts, admins run
+# bulk jobs and manage members, owners own the workspace.
+ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Workspace(models.Model):
+    id = uuid_primary_key()
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    # Bumped inside every contact write's transaction: the cache version and the sequence number
+    # live clients use to notice they missed an event.
+    change_version = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    id = uuid_primary_key()
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user"],
+                name="membership_unique_user_per_workspace",
+                violation_error_message="This user is already a member of the workspace.",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "workspace"], name="membership_user_ws")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    def has_role(self, role: Role) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[role]
+
+    @property
+    def can_edit(self) -> bool:
+        return self.has_role(Role.MEMBER)
+
+
+TAG_NAME_MAX_LENGTH = 40
+tag_name_validator = RegexValidator(
+    r"^[\w][\w .&+/#'-]*$",
+    "Tags may contain letters, digits, spaces and . & + / # ' - (and must start with a letter or digit).",
+)
+
+
+def normalize_tag_name(name: str) -> str:
+    """Tags are matched case-insensitively; store them lower-case with single spaces."""
+    return " ".join(name.split()).lower()
+
+
+class Tag(models.Model):
+    id = uuid_primary_key()
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=TAG_NAME_MAX_LENGTH, validators=[tag_name_validator])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "name"],
+                name="tag_unique_name_per_workspace",
+                violation_error_message="This workspace already has a tag with this name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = normalize_tag_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class ContactStatus(models.TextChoices):
+    LEAD = "lead", "Lead"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ().\-/]{5,30}(\s*(x|ext\.?)\s*[0-9]{1,6})?$",
+    "Enter a phone number such as +44 20 7946 0958 (digits, spaces, + ( ) - . / and an optional ext).",
+)
+NOTES_MAX_LENGTH = 5000
+
+
+def validate_phone_digits(value: str) -> None:
+    if len(re.sub(r"\D", "", value)) < 5:
+        raise ValidationError("A phone number needs at least 5 digits.")
+
+
+class Contact(models.Model):
+    id = uuid_primary_key()
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80, blank=True)
+    # Optional (a supplier may have only a phone); unique per workspace when present.
+    email = models.EmailField(max_length=254, null=True, blank=True)
+    phone = models.CharField(max_length=40, blank=True, validators=[phone_validator, validate_phone_digits])
+    company = models.CharField(max_length=120, blank=True)
+    job_title = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True, validators=[MaxLengthValidator(NOTES_MAX_LENGTH)])
+    status = models.CharField(max_length=10, choices=ContactStatus.choices, default=ContactStatus.LEAD)
+    tags = models.ManyToManyField(Tag, through="ContactTag", related_name="contacts", blank=True)
+    # Folded (lower-case, accent-free) words of the searchable fields, each preceded by a space so
+    # that `contains(" " + word)` is a word-prefix match on every engine.
+    search_text = models.TextField(blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["workspace", "last_name", "first_name"], name="contact_ws_name"),
+            models.Index(fields=["workspace", "company"], name="contact_ws_company"),
+            models.Index(fields=["workspace", "status"], name="contact_ws_status"),
+            models.Index(fields=["workspace", "-created_at"], name="contact_ws_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                name="contact_unique_email_per_workspace",
+                violation_error_message="Another contact in this workspace already has this e-mail address.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = normalize_email(self.email)
+        self.search_text = build_search_text(
+            self.first_name, self.last_name, self.email or "", self.company, self.job_title, self.phone
+        )
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.email = normalize_email(self.email)
+        for name in ("first_name", "last_name", "company", "job_title", "phone"):
+            setattr(self, name, " ".join(getattr(self, name).split()))
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[:1] for part in (self.first_name, self.last_name) if part).upper()
+
+
+def normalize_email(email: str | None) -> str | None:
+    """E-mails are compared case-insensitively; an empty one is stored as NULL (no uniqueness clash)."""
+    return (email or "").strip().lower() or None
+
+
+def build_search_text(*fields: str) -> str:
+    words = re.findall(r"\w+", fold(" ".join(fields)))
+    return "".join(f" {word}" for word in words)
+
+
+class ContactTag(models.Model):
+    """The explicit through model: MongoDB can't prefetch many-to-many, so pages read it directly."""
+
+    id = uuid_primary_key()
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="contact_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="contact_tags")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact", "tag"], name="contacttag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} #{self.tag_id}"
+
+
+def new_token_key() -> str:
+    return secrets.token_hex(20)
+
+
+class ApiToken(models.Model):
+    """One API key per user (`manage.py api_token USERNAME`)."""
+
+    id = uuid_primary_key()
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    key = models.CharField(max_length=40, unique=True, default=new_token_key)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user}"
+
+
+__all__ = [
+    "ApiToken",
+    "Contact",
+    "ContactStatus",
+    "ContactTag",
+    "Membership",
+    "Role",
+    "Tag",
+    "Workspace",
+    "fold",
+    "normalize_email",
+    "normalize_tag_name",
+]

@@ -1,0 +1,172 @@
+"""Every read in the product. Each query starts from a workspace the caller belongs to."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet
+
+from contacts.models import Contact, ContactStatus, ContactTag, Membership, Tag, Workspace, fold
+
+# Public sort keys → ORM ordering. Every ordering ends in the primary key so pages are stable.
+CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "name": ("last_name", "first_name", "id"),
+    "-name": ("-last_name", "-first_name", "-id"),
+    "company": ("company", "last_name", "first_name", "id"),
+    "-company": ("-company", "last_name", "first_name", "id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+DEFAULT_ORDERING = "name"
+MAX_SEARCH_WORDS = 8
+
+
+# --- Workspaces --------------------------------------------------------------------------------
+
+
+def memberships_of(user: AbstractBaseUser) -> list[Membership]:
+    """The user's workspaces (for the switcher and `/`), by workspace name."""
+    if not user.is_authenticated:
+        return []
+    return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+
+
+def membership_in(
+    user: AbstractBaseUser, *, slug: str | None = None, workspace_id: UUID | None = None
+) -> Membership | None:
+    """The user's membership of one workspace, or None when they are not a member (→ 404)."""
+    if not user.is_authenticated:
+        return None
+    lookup = {"workspace__slug": slug} if slug is not None else {"workspace_id": workspace_id}
+    return Membership.objects.filter(user=user, **lookup).select_related("workspace").first()
+
+
+# --- Contacts ----------------------------------------------------------------------------------
+
+
+def contacts_of(workspace: Workspace) -> QuerySet[Contact]:
+    return Contact.objects.filter(workspace=workspace)
+
+
+def contact_in(workspace: Workspace, contact_id: UUID) -> Contact | None:
+    return contacts_of(workspace).filter(pk=contact_id).first()
+
+
+@dataclass(frozen=True)
+class ContactQuery:
+    """A validated, normalised list query (see forms.ContactFilterForm for the HTTP side)."""
+
+    search: str = ""
+    tag: str = ""
+    company: str = ""
+    status: str = ""
+    ordering: str = DEFAULT_ORDERING
+    page: int = 1
+
+    def filters_active(self) -> bool:
+        return bool(self.search or self.tag or self.company or self.status)
+
+
+def search_words(text: str) -> list[str]:
+    """The folded words of a search box entry (case and accents forgiven)."""
+    return re.findall(r"\w+", fold(text))[:MAX_SEARCH_WORDS]
+
+
+def contacts_matching(workspace: Workspace, query: ContactQuery) -> QuerySet[Contact]:
+    """Contacts of the workspace that pass the query's search and filters, in its order."""
+    contacts = contacts_of(workspace)
+    for word in search_words(query.search):
+        # Every word must start some word of the contact (`Ann Lee` finds Annabel Leeds).
+        contacts = contacts.filter(search_text__contains=f" {word}")
+    if query.status:
+        contacts = contacts.filter(status=query.status)
+    if query.company:
+        contacts = contacts.filter(company__iexact=query.company)
+    if query.tag:
+        tagged_ids = ContactTag.objects.filter(tag__workspace=workspace, tag__name=query.tag).values_list(
+            "contact_id", flat=True
+        )
+        contacts = contacts.filter(id__in=list(tagged_ids))
+    return contacts.order_by(*CONTACT_ORDERINGS.get(query.ordering, CONTACT_ORDERINGS[DEFAULT_ORDERING]))
+
+
+@dataclass
+class ContactPage:
+    page: Page
+    tags_by_contact: dict[UUID, list[str]] = field(default_factory=dict)
+
+    @property
+    def contacts(self) -> list[Contact]:
+        return list(self.page.object_list)
+
+    @property
+    def total(self) -> int:
+        return self.page.paginator.count
+
+
+def contact_page(workspace: Workspace, query: ContactQuery, *, per_page: int | None = None) -> ContactPage:
+    """One page of the contact list with each contact's tag names (two queries plus the count)."""
+    paginator = Paginator(contacts_matching(workspace, query), per_page or settings.CONTACTS_PAGE_SIZE)
+    page = paginator.get_page(query.page)
+    page.object_list = list(page.object_list)
+    return ContactPage(
+        page=page, tags_by_contact=tag_names_by_contact(contact.id for contact in page.object_list)
+    )
+
+
+def tag_names_by_contact(contact_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
+    """Tag names of many contacts in one query (MongoDB can't prefetch many-to-many)."""
+    ids = list(contact_ids)
+    names: dict[UUID, list[str]] = defaultdict(list)
+    if not ids:
+        return names
+    links = ContactTag.objects.filter(contact_id__in=ids).select_related("tag").order_by("tag__name")
+    for link in links:
+        names[link.contact_id].append(link.tag.name)
+    return names
+
+
+def contact_tag_names(contact: Contact) -> list[str]:
+    return tag_names_by_contact([contact.id]).get(contact.id, [])
+
+
+# --- Tags and filter choices -------------------------------------------------------------------
+
+
+def tags_of(workspace: Workspace) -> QuerySet[Tag]:
+    return Tag.objects.filter(workspace=workspace).order_by("name")
+
+
+def tag_suggestions(workspace: Workspace, prefix: str = "", *, limit: int = 10) -> list[str]:
+    """Existing tag names starting with `prefix` (tags are stored lower-case)."""
+    tags = tags_of(workspace)
+    if prefix.strip():
+        tags = tags.filter(name__startswith=" ".join(prefix.split()).lower())
+    return list(tags.values_list("name", flat=True)[:limit])
+
+
+def tag_exists(workspace: Workspace, name: str) -> bool:
+    return tags_of(workspace).filter(name=name).exists()
+
+
+def company_choices(workspace: Workspace, *, limit: int = 500) -> list[str]:
+    """Distinct company names of the workspace, for the list filter."""
+    rows = (
+        contacts_of(workspace)
+        .exclude(company="")
+        .values("company")
+        .annotate(contacts=Count("id"))
+        .order_by("company")[:limit]
+    )
+    return [row["company"] for row in rows]
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return list(ContactStatus.choices)

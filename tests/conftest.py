@@ -1,0 +1,72 @@
+"""Shared fixtures: a workspace with one member of each role, and a second, foreign workspace."""
+
+from __future__ import annotations
+
+import pytest
+
+from contacts.factories import ContactFactory, MembershipFactory, UserFactory, WorkspaceFactory
+from contacts.models import Role
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Acme Sales", slug="acme-sales")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Globex Buying", slug="globex-buying")
+
+
+def _member(workspace, role, username):
+    return MembershipFactory(workspace=workspace, role=role, user=UserFactory(username=username))
+
+
+@pytest.fixture
+def owner(workspace):
+    return _member(workspace, Role.OWNER, "olivia-owner")
+
+
+@pytest.fixture
+def member(workspace):
+    return _member(workspace, Role.MEMBER, "max-member")
+
+
+@pytest.fixture
+def viewer(workspace):
+    return _member(workspace, Role.VIEWER, "vera-viewer")
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    """A member of the other workspace only."""
+    return _member(other_workspace, Role.OWNER, "otto-outsider")
+
+
+@pytest.fixture
+def contact(workspace):
+    return ContactFactory(
+        workspace=workspace,
+        first_name="Annabel",
+        last_name="Leeds",
+        company="Initech",
+        email="annabel.leeds@example.com",
+        tags=["vip"],
+    )
+
+
+@pytest.fixture
+def foreign_contact(other_workspace):
+    return ContactFactory(workspace=other_workspace, first_name="Fiona", last_name="Foreign")
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member.user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer.user)
+    return client

@@ -1,0 +1,34 @@
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from contacts import selectors, services
+from contacts.services import ContactData
+
+
+def test_contact_create_then_find_by_accent_and_prefix(member, workspace):
+    services.contact_create(
+        workspace=workspace,
+        by=member,
+        data=ContactData(first_name="Ännabel", last_name="Leeds", email="A@B.COM", tags=["VIP"]),
+    )
+
+    page = selectors.contact_page(workspace, selectors.ContactQuery(search="ann lee"))
+
+    assert [c.full_name for c in page.contacts] == ["Ännabel Leeds"]
+    assert page.contacts[0].email == "a@b.com"
+    assert page.tags_by_contact[page.contacts[0].id] == ["vip"]
+
+
+def test_duplicate_email_is_refused(member, workspace, contact):
+    with pytest.raises(ValidationError) as error:
+        services.contact_create(
+            workspace=workspace,
+            by=member,
+            data=ContactData(first_name="X", email="ANNABEL.leeds@example.com"),
+        )
+    assert "already has this e-mail" in str(error.value)
+
+
+def test_viewer_cannot_create(viewer, workspace):
+    with pytest.raises(PermissionDenied):
+        services.contact_create(workspace=workspace, by=viewer, data=ContactData(first_name="X"))
