@@ -12,7 +12,7 @@ import unicodedata
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 
@@ -125,16 +125,17 @@ class ContactStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+# 5 to 20 digits with the usual separators, an optional leading + and an optional extension.
+# Expressed as one regular expression (no look-ahead) so the API schema can publish it as a pattern.
+PHONE_PATTERN = r"^\+?(?:[ ().\-/]*[0-9]){5,20}[ ().\-/]*(?:(?:x|ext\.?) ?[0-9]{1,6})?$"
 phone_validator = RegexValidator(
-    r"^\+?[0-9 ().\-/]{5,30}(\s*(x|ext\.?)\s*[0-9]{1,6})?$",
-    "Enter a phone number such as +44 20 7946 0958 (digits, spaces, + ( ) - . / and an optional ext).",
+    PHONE_PATTERN,
+    "Enter a phone number such as +44 20 7946 0958 (5 to 20 digits; spaces, + ( ) - . / and an optional ext).",
 )
 NOTES_MAX_LENGTH = 5000
-
-
-def validate_phone_digits(value: str) -> None:
-    if len(re.sub(r"\D", "", value)) < 5:
-        raise ValidationError("A phone number needs at least 5 digits.")
+DUPLICATE_EMAIL = "duplicate_email"
+# Single-line fields are stored with runs of white space collapsed to one space.
+SINGLE_LINE_FIELDS = ("first_name", "last_name", "phone", "company", "job_title")
 
 
 class Contact(models.Model):
@@ -144,7 +145,7 @@ class Contact(models.Model):
     last_name = models.CharField(max_length=80, blank=True)
     # Optional (a supplier may have only a phone); unique per workspace when present.
     email = models.EmailField(max_length=254, null=True, blank=True)
-    phone = models.CharField(max_length=40, blank=True, validators=[phone_validator, validate_phone_digits])
+    phone = models.CharField(max_length=40, blank=True, validators=[phone_validator])
     company = models.CharField(max_length=120, blank=True)
     job_title = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True, validators=[MaxLengthValidator(NOTES_MAX_LENGTH)])
@@ -171,6 +172,7 @@ class Contact(models.Model):
             models.UniqueConstraint(
                 fields=["workspace", "email"],
                 name="contact_unique_email_per_workspace",
+                violation_error_code=DUPLICATE_EMAIL,
                 violation_error_message="Another contact in this workspace already has this e-mail address.",
             )
         ]
@@ -185,10 +187,26 @@ class Contact(models.Model):
         )
         super().save(*args, **kwargs)
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise before field validation so "   " counts as blank and lengths are measured tidy.
         self.email = normalize_email(self.email)
-        for name in ("first_name", "last_name", "company", "job_title", "phone"):
-            setattr(self, name, " ".join(getattr(self, name).split()))
+        for name in SINGLE_LINE_FIELDS:
+            setattr(self, name, " ".join((getattr(self, name) or "").split()))
+        self.notes = (self.notes or "").strip()
+        super().clean_fields(exclude=exclude)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # A duplicate e-mail is reported on the e-mail field, where forms show it and APIs name it.
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+            duplicates = [e for e in errors.get(NON_FIELD_ERRORS, []) if e.code == DUPLICATE_EMAIL]
+            if duplicates:
+                errors[NON_FIELD_ERRORS] = [e for e in errors[NON_FIELD_ERRORS] if e.code != DUPLICATE_EMAIL]
+                errors.setdefault("email", []).extend(duplicates)
+                errors = {field: messages for field, messages in errors.items() if messages}
+            raise ValidationError(errors) from None
 
     @property
     def full_name(self) -> str:

@@ -52,6 +52,7 @@ INSTALLED_APPS = ENGINE.installed_apps(
         "channels",
         "rest_framework",
         "drf_spectacular",
+        "drf_spectacular_sidecar",
         "contacts",
     ]
 )
@@ -107,7 +108,8 @@ USE_TZ = True
 # --- Static files (served by the app itself through WhiteNoise; no CDN) ----------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Vendored front-end packages come from npm (`npm ci` installs them; node_modules is not committed).
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -204,6 +206,44 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Product settings ----------------------------------------------------------------------
 CONTACTS_PAGE_SIZE = 50
+
+# --- REST API (see contacts/api/) ------------------------------------------------------------
+API_THROTTLE_RATE = env.get("API_THROTTLE_RATE") or ("100000/min" if TESTING else "600/min")
+API_ANON_THROTTLE_RATE = env.get("API_ANON_THROTTLE_RATE") or ("100000/min" if TESTING else "60/min")
+REST_FRAMEWORK = {
+    # Token first: a request without credentials then gets 401 with `WWW-Authenticate: Token`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "contacts.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "contacts.api.throttling.UserThrottle",
+        "contacts.api.throttling.AnonThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "contacts.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Contacts API",
+    "DESCRIPTION": "Workspaces, contacts and tags. Authenticate with `Authorization: Token <key>` "
+    "(`manage.py api_token USERNAME`) or a signed-in session with its CSRF token.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ContactStatusEnum": "contacts.models.ContactStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "contacts.api.schema.add_error_responses",
+        "contacts.api.schema.add_contact_links",
+    ],
+}
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

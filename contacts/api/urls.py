@@ -1,0 +1,17 @@
+from django.urls import path
+
+from contacts.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("workspaces/", views.WorkspaceList.as_view(), name="workspace-list"),
+    path("workspaces/<str:workspace_id>/", views.WorkspaceDetail.as_view(), name="workspace-detail"),
+    path("workspaces/<str:workspace_id>/contacts/", views.ContactList.as_view(), name="contact-list"),
+    path(
+        "workspaces/<str:workspace_id>/contacts/<str:contact_id>/",
+        views.ContactDetail.as_view(),
+        name="contact-detail",
+    ),
+    path("workspaces/<str:workspace_id>/tags/", views.TagList.as_view(), name="tag-list"),
+]

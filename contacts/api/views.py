@@ -1,0 +1,191 @@
+"""API views: HTTP ↔ services/selectors, nothing more. Every URL is scoped to a workspace the caller belongs to."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contacts import selectors, services
+from contacts.api.pagination import ContactsPagination
+from contacts.api.serializers import (
+    ContactQuerySerializer,
+    ContactSerializer,
+    ContactWriteSerializer,
+    PageQuerySerializer,
+    TagSerializer,
+    WorkspaceSerializer,
+)
+from contacts.models import Contact, Membership
+
+WORKSPACE_ID = OpenApiParameter("workspace_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+CONTACT_ID = OpenApiParameter("contact_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+def _uuid_or_404(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise exceptions.NotFound("Not found.") from None
+
+
+def _validated_query(serializer_class, request: Request):
+    """Validate the query string strictly: a parameter given twice, or given empty, is an error."""
+    repeated = {
+        name: ["Give this parameter once."]
+        for name, values in request.query_params.lists()
+        if len(values) > 1
+    }
+    if repeated:
+        raise exceptions.ValidationError(repeated)
+    # A plain dict (not the QueryDict) so DRF does not treat `?page=` as "absent".
+    serializer = serializer_class(data=request.query_params.dict())
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def _page_response(request: Request, view: APIView, items, *, page_size: int, represent) -> Response:
+    """`{"count", "next", "previous", "results"}` for one page of `items`; `represent(page)` gives the results."""
+    paginator = ContactsPagination()
+    paginator.page_size = page_size
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(represent(page))
+
+
+def _simple_list(request: Request, view: APIView, items, serializer_class) -> Response:
+    query = _validated_query(PageQuerySerializer, request).validated_data
+    return _page_response(
+        request,
+        view,
+        items,
+        page_size=query["page_size"],
+        represent=lambda page: serializer_class(page, many=True).data,
+    )
+
+
+class WorkspaceAPIView(APIView):
+    """Resolves `workspace_id` to the caller's membership (404 for non-members); viewers may only read."""
+
+    membership: Membership
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        membership = selectors.membership_in(request.user, workspace_id=_uuid_or_404(kwargs["workspace_id"]))
+        if membership is None:
+            raise exceptions.NotFound("No such workspace.")
+        if request.method not in SAFE_METHODS and not membership.can_edit:
+            raise exceptions.PermissionDenied("Viewers can read this workspace but not change it.")
+        self.membership = membership
+
+    @property
+    def workspace(self):
+        return self.membership.workspace
+
+
+@extend_schema(tags=["workspaces"])
+class WorkspaceList(APIView):
+    pagination_class = ContactsPagination  # read by the schema generator
+
+    @extend_schema(parameters=[PageQuerySerializer], responses=WorkspaceSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The workspaces you are a member of, with your role in each."""
+        return _simple_list(request, self, selectors.memberships_of(request.user), WorkspaceSerializer)
+
+
+@extend_schema(tags=["workspaces"], parameters=[WORKSPACE_ID])
+class WorkspaceDetail(WorkspaceAPIView):
+    @extend_schema(responses=WorkspaceSerializer)
+    def get(self, request: Request, workspace_id: str) -> Response:
+        """One workspace you are a member of."""
+        return Response(WorkspaceSerializer(self.membership).data)
+
+
+@extend_schema(tags=["contacts"], parameters=[WORKSPACE_ID])
+class ContactList(WorkspaceAPIView):
+    pagination_class = ContactsPagination
+
+    @extend_schema(parameters=[ContactQuerySerializer], responses=ContactSerializer(many=True))
+    def get(self, request: Request, workspace_id: str) -> Response:
+        """Contacts of the workspace: search, filter by tag / company / status, order, page."""
+        query_serializer = _validated_query(ContactQuerySerializer, request)
+        query = query_serializer.to_query()
+
+        def represent(page: list[Contact]) -> list:
+            tags = selectors.tag_names_by_contact(contact.id for contact in page)
+            return ContactSerializer(page, many=True, context={"tags_by_contact": tags}).data
+
+        return _page_response(
+            request,
+            self,
+            selectors.contacts_matching(self.workspace, query),
+            page_size=query_serializer.validated_data["page_size"],
+            represent=represent,
+        )
+
+    @extend_schema(request=ContactWriteSerializer, responses={201: ContactSerializer})
+    def post(self, request: Request, workspace_id: str) -> Response:
+        """Add a contact; tags are names, created in the workspace when new."""
+        serializer = ContactWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = services.contact_create(
+            workspace=self.workspace, by=self.membership, data=serializer.to_contact_data(replace=True)
+        )
+        return Response(_contact_representation(contact), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["contacts"], parameters=[WORKSPACE_ID, CONTACT_ID])
+class ContactDetail(WorkspaceAPIView):
+    def _contact(self, contact_id: str) -> Contact:
+        contact = selectors.contact_in(self.workspace, _uuid_or_404(contact_id))
+        if contact is None:
+            raise exceptions.NotFound("No such contact in this workspace.")
+        return contact
+
+    @extend_schema(responses=ContactSerializer)
+    def get(self, request: Request, workspace_id: str, contact_id: str) -> Response:
+        return Response(_contact_representation(self._contact(contact_id)))
+
+    @extend_schema(request=ContactWriteSerializer, responses=ContactSerializer)
+    def put(self, request: Request, workspace_id: str, contact_id: str) -> Response:
+        """Replace the contact; omitted optional fields are cleared."""
+        return self._update(request, contact_id, partial=False)
+
+    @extend_schema(request=ContactWriteSerializer(partial=True), responses=ContactSerializer)
+    def patch(self, request: Request, workspace_id: str, contact_id: str) -> Response:
+        """Change only the fields given."""
+        return self._update(request, contact_id, partial=True)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, workspace_id: str, contact_id: str) -> Response:
+        services.contact_delete(contact=self._contact(contact_id), by=self.membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _update(self, request: Request, contact_id: str, *, partial: bool) -> Response:
+        contact = self._contact(contact_id)
+        serializer = ContactWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        contact = services.contact_update(
+            contact=contact, by=self.membership, data=serializer.to_contact_data(replace=not partial)
+        )
+        return Response(_contact_representation(contact))
+
+
+@extend_schema(tags=["tags"], parameters=[WORKSPACE_ID])
+class TagList(WorkspaceAPIView):
+    pagination_class = ContactsPagination
+
+    @extend_schema(parameters=[PageQuerySerializer], responses=TagSerializer(many=True))
+    def get(self, request: Request, workspace_id: str) -> Response:
+        """The workspace's tags with how many contacts carry each."""
+        return _simple_list(request, self, selectors.tags_with_counts(self.workspace), TagSerializer)
+
+
+def _contact_representation(contact: Contact) -> dict:
+    tags = {contact.id: selectors.contact_tag_names(contact)}
+    return ContactSerializer(contact, context={"tags_by_contact": tags}).data
