@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 SQL_DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# django-mongodb-backend with the project's fixes (see contacts/dbengine/mongodb/base.py).
+MONGO_ENGINE = "contacts.dbengine.mongodb"
 MONGO_DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
 
 # Contrib apps whose models need an ObjectId primary key on MongoDB: they are installed through
@@ -68,7 +70,7 @@ def _mongodb_settings(url: str, *, offline: bool) -> EngineSettings:
             "A mongodb:// DATABASE_URL must name the database: mongodb://host:27017/contacts"
         )
     database = {
-        "ENGINE": "django.db.backends.dummy" if offline else "django_mongodb_backend",
+        "ENGINE": "django.db.backends.dummy" if offline else MONGO_ENGINE,
         # The backend takes the whole connection string as HOST (replica set, credentials, options).
         "HOST": url,
         "NAME": name,

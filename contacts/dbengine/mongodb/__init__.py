@@ -1,0 +1,1 @@
+"""django-mongodb-backend with the project's fixes (`ENGINE = "contacts.dbengine.mongodb"`)."""

@@ -1,0 +1,258 @@
+"""Compile-check scenarios for contacts.selectors (see scenarios.py)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+
+from contacts import selectors
+from contacts.models import Contact
+from contacts.selectors import CONTACT_ORDERINGS, ContactQuery
+from tests.mongodb.scenarios import (
+    CONTACT_TAGS,
+    CONTACTS,
+    MEMBERSHIPS,
+    TAGS,
+    WORKSPACES,
+    World,
+    conditions,
+    joined,
+    one_pipeline,
+    scenario,
+    sort_keys,
+    stage,
+)
+
+# --- workspaces ----------------------------------------------------------------------------------
+
+
+@scenario(selectors.memberships_of)
+def memberships_of_a_user(w: World) -> None:
+    w.db.answer(MEMBERSHIPS, [joined(w.member, workspace=w.workspace)])
+
+    found = selectors.memberships_of(w.member.user)
+
+    assert [m.workspace.name for m in found] == ["Acme Sales"]
+    pipeline = one_pipeline(w, MEMBERSHIPS)
+    assert {"user_id": w.member.user.pk} in conditions(stage(pipeline, "$match"))
+    assert stage(pipeline, "$lookup")["from"] == WORKSPACES
+    assert sort_keys(pipeline) == [(f"{WORKSPACES}.name", 1)]
+
+
+@scenario(selectors.memberships_of, selectors.membership_in)
+def memberships_of_an_anonymous_visitor(w: World) -> None:
+    assert selectors.memberships_of(AnonymousUser()) == []
+    assert selectors.membership_in(AnonymousUser(), slug="acme-sales") is None
+    assert not w.db.operations
+
+
+@scenario(selectors.membership_in)
+def membership_in_by_slug(w: World) -> None:
+    w.db.answer(MEMBERSHIPS, [joined(w.member, workspace=w.workspace)])
+
+    found = selectors.membership_in(w.member.user, slug="acme-sales")
+
+    assert found == w.member and found.workspace.slug == "acme-sales"
+    match = conditions(stage(one_pipeline(w, MEMBERSHIPS), "$match"))
+    assert {"user_id": w.member.user.pk} in match
+    assert {f"{WORKSPACES}.slug": "acme-sales"} in match
+
+
+@scenario(selectors.membership_in)
+def membership_in_by_workspace_id(w: World) -> None:
+    w.db.answer(MEMBERSHIPS, [joined(w.member, workspace=w.workspace)])
+
+    found = selectors.membership_in(w.member.user, workspace_id=w.workspace.id)
+
+    assert found == w.member
+    pipeline = one_pipeline(w, MEMBERSHIPS)
+    assert {"workspace_id": w.workspace.id.hex} in conditions(stage(pipeline, "$match"))
+    assert stage(pipeline, "$limit") == 1
+
+
+# --- contacts ------------------------------------------------------------------------------------
+
+
+@scenario(selectors.contacts_of)
+def contacts_of_a_workspace(w: World) -> None:
+    found = list(selectors.contacts_of(w.workspace))
+
+    assert {c.id for c in found} == {w.contact.id, w.other_contact.id}
+    pipeline = one_pipeline(w, CONTACTS)
+    assert {"workspace_id": w.workspace.id.hex} in conditions(stage(pipeline, "$match"))
+    assert sort_keys(pipeline) == [("last_name", 1), ("first_name", 1)]
+
+
+@scenario(selectors.contact_in)
+def contact_in_a_workspace(w: World) -> None:
+    assert selectors.contact_in(w.workspace, w.contact.id) == w.contact
+    assert selectors.contact_in(w.workspace, w.foreign_contact.id) is None
+    for pipeline in w.db.pipelines(CONTACTS):
+        assert {"workspace_id": w.workspace.id.hex} in conditions(stage(pipeline, "$match"))
+
+
+@scenario(selectors.contacts_matching, selectors.search_words)
+def contacts_matching_search_words(w: World) -> None:
+    found = list(selectors.contacts_matching(w.workspace, ContactQuery(search="  ann LÉE ")))
+
+    assert found == [w.contact]
+    match = conditions(stage(one_pipeline(w, CONTACTS), "$match"))
+    assert len([c for c in match if "search_text" in c]) == 2, match
+
+
+@scenario(selectors.contacts_matching)
+def contacts_matching_status(w: World) -> None:
+    found = list(selectors.contacts_matching(w.workspace, ContactQuery(status="active")))
+
+    assert found == [w.other_contact]
+    assert {"status": "active"} in conditions(stage(one_pipeline(w, CONTACTS), "$match"))
+
+
+@scenario(selectors.contacts_matching)
+def contacts_matching_company_ignores_case_and_escapes_regex(w: World) -> None:
+    # "a+b (uk)" as an unescaped regular expression would not match "A+B (UK)".
+    found = list(selectors.contacts_matching(w.workspace, ContactQuery(company="a+b (uk)")))
+
+    assert found == [w.other_contact]
+
+
+@scenario(selectors.contacts_matching)
+def contacts_matching_tag(w: World) -> None:
+    w.db.answer(CONTACT_TAGS, [{"contact_id": w.contact.id.hex}])
+
+    found = list(selectors.contacts_matching(w.workspace, ContactQuery(tag="vip")))
+
+    assert found == [w.contact]
+    lookup = stage(one_pipeline(w, CONTACT_TAGS), "$lookup")
+    assert lookup["from"] == TAGS
+    tag_match = conditions(stage(lookup["pipeline"], "$match"))
+    assert {"workspace_id": w.workspace.id.hex} in tag_match and {"name": "vip"} in tag_match
+    assert {"_id": {"$in": (w.contact.id.hex,)}} in conditions(stage(one_pipeline(w, CONTACTS), "$match"))
+
+
+@scenario(selectors.contacts_matching)
+def contacts_matching_every_filter_at_once(w: World) -> None:
+    w.db.answer(CONTACT_TAGS, [{"contact_id": w.contact.id.hex}])
+    query = ContactQuery(
+        search="ann", tag="vip", company="initech", status="lead", ordering="-created", page=3
+    )
+
+    assert list(selectors.contacts_matching(w.workspace, query)) == [w.contact]
+
+
+def _expected_sort(ordering: tuple[str, ...]) -> list[tuple[str, int]]:
+    return [
+        (Contact._meta.get_field(name.lstrip("-")).column, -1 if name.startswith("-") else 1)
+        for name in ordering
+    ]
+
+
+def _ordering_scenario(key: str) -> None:
+    def run(w: World) -> None:
+        list(selectors.contacts_matching(w.workspace, ContactQuery(ordering=key)))
+
+        keys = sort_keys(one_pipeline(w, CONTACTS))
+        assert keys == _expected_sort(CONTACT_ORDERINGS[key])
+        assert keys[-1][0] == "_id", "every ordering ends in the primary key so pages are stable"
+
+    scenario(selectors.contacts_matching, name=f"contacts_matching_ordered_by[{key}]")(run)
+
+
+for _key in CONTACT_ORDERINGS:
+    _ordering_scenario(_key)
+
+
+@scenario(selectors.contacts_matching)
+def contacts_matching_unknown_ordering_falls_back_to_name(w: World) -> None:
+    list(selectors.contacts_matching(w.workspace, ContactQuery(ordering="salary")))
+
+    assert sort_keys(one_pipeline(w, CONTACTS)) == _expected_sort(
+        CONTACT_ORDERINGS[selectors.DEFAULT_ORDERING]
+    )
+
+
+@scenario(selectors.contact_page, selectors.tag_names_by_contact)
+def contact_page_first_page_with_tags(w: World) -> None:
+    w.db.answer(CONTACTS, [{"__count": 2}])
+    w.db.answer(CONTACT_TAGS, [joined(w.link, tag=w.tag)])
+
+    page = selectors.contact_page(w.workspace, ContactQuery())
+
+    assert page.total == 2
+    assert {c.id for c in page.contacts} == {w.contact.id, w.other_contact.id}
+    assert page.tags_by_contact == {w.contact.id: ["vip"]}
+    count, rows = w.db.pipelines(CONTACTS)
+    assert "$facet" in str(count)
+    assert stage(rows, "$limit") == 2 and "$skip" not in str(rows), (
+        "the first page reads what the count allows"
+    )
+    tag_match = conditions(stage(one_pipeline(w, CONTACT_TAGS), "$match"))
+    assert sorted(tag_match[0]["contact_id"]["$in"]) == sorted([w.contact.id.hex, w.other_contact.id.hex])
+
+
+@scenario(selectors.contact_page)
+def contact_page_later_page(w: World) -> None:
+    w.db.answer(CONTACTS, [{"__count": 120}])
+
+    page = selectors.contact_page(w.workspace, ContactQuery(page=2, ordering="-company"))
+
+    assert (page.page.number, page.total) == (2, 120)
+    _count, rows = w.db.pipelines(CONTACTS)
+    assert stage(rows, "$skip") == settings.CONTACTS_PAGE_SIZE
+    assert stage(rows, "$limit") == settings.CONTACTS_PAGE_SIZE
+
+
+@scenario(selectors.tag_names_by_contact, selectors.contact_tag_names)
+def tag_names_of_contacts(w: World) -> None:
+    assert selectors.tag_names_by_contact([]) == {}
+    assert not w.db.operations, "no ids, no query"
+    w.db.answer(CONTACT_TAGS, [joined(w.link, tag=w.tag)])
+
+    assert selectors.contact_tag_names(w.contact) == ["vip"]
+    assert sort_keys(one_pipeline(w, CONTACT_TAGS)) == [(f"{TAGS}.name", 1)]
+
+
+# --- tags and filter choices ----------------------------------------------------------------------
+
+
+@scenario(selectors.tags_of, selectors.tag_exists)
+def tags_of_a_workspace(w: World) -> None:
+    assert list(selectors.tags_of(w.workspace)) == [w.tag]
+    assert selectors.tag_exists(w.workspace, "vip") is True
+    assert selectors.tag_exists(w.workspace, "nope") is False
+
+
+@scenario(selectors.tags_with_counts)
+def tags_with_contact_counts(w: World) -> None:
+    # The grouping runs on the server; answer it as MongoDB would.
+    w.db.answer(CONTACT_TAGS, [{"tag_id": w.tag.id.hex, "n": 3}])
+
+    tags = selectors.tags_with_counts(w.workspace)
+
+    assert [(tag.name, tag.contact_count) for tag in tags] == [("vip", 3)]
+    assert "$group" in str(one_pipeline(w, CONTACT_TAGS))
+
+
+@scenario(selectors.tag_suggestions)
+def tag_suggestions_by_prefix(w: World) -> None:
+    assert selectors.tag_suggestions(w.workspace, " V ") == ["vip"]
+    assert selectors.tag_suggestions(w.workspace, "x") == []
+    first, _second = w.db.pipelines(TAGS)
+    assert stage(first, "$limit") == 10
+
+
+@scenario(selectors.company_choices)
+def company_choices_of_a_workspace(w: World) -> None:
+    w.db.answer(CONTACTS, [{"company": "A+B (UK)", "contacts": 1}, {"company": "Initech", "contacts": 1}])
+
+    assert selectors.company_choices(w.workspace) == ["A+B (UK)", "Initech"]
+    pipeline = one_pipeline(w, CONTACTS)
+    assert stage(pipeline, "$group")["_id"] == {"company": "$company"}
+    assert {"$nor": [{"company": ""}]} in conditions(stage(pipeline, "$match"))
+    assert stage(pipeline, "$limit") == 500
+
+
+@scenario(selectors.status_choices)
+def status_choices_need_no_database(w: World) -> None:
+    assert ("lead", "Lead") in selectors.status_choices()
+    assert not w.db.operations

@@ -1,0 +1,206 @@
+"""Compile-check scenarios for contacts.services (see scenarios.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from contacts import events, services
+from contacts.models import ApiToken, Role
+from contacts.services import ContactData
+from tests.mongodb.scenarios import (
+    CONTACT_TAGS,
+    CONTACTS,
+    MEMBERSHIPS,
+    TAGS,
+    WORKSPACES,
+    World,
+    inserted,
+    scenario,
+)
+
+APITOKENS = ApiToken._meta.db_table
+
+
+def _events(w: World) -> list[tuple[events.ChangeKind, object]]:
+    """The contact events the writes asked to run after commit: (kind, contact id)."""
+    return [
+        (call.keywords["kind"], call.keywords["contact_id"])
+        for call in w.after_commit
+        if call.func is events.contact_changed
+    ]
+
+
+def _bumped_version(w: World) -> bool:
+    return any(
+        op.args[0] == {"_id": w.workspace.id.hex} and "change_version" in str(op.args[1])
+        for op in w.db.ops("update_many", WORKSPACES)
+    )
+
+
+# --- workspaces and members ------------------------------------------------------------------------
+
+
+@scenario(services.workspace_create)
+def workspace_create_adds_the_owner(w: World) -> None:
+    workspace = services.workspace_create(name="Initech Ops", slug="initech-ops", owner=w.outsider)
+
+    (document,) = inserted(w, WORKSPACES)
+    assert document["_id"] == workspace.id.hex and document["slug"] == "initech-ops"
+    (membership,) = inserted(w, MEMBERSHIPS)
+    assert membership["role"] == Role.OWNER and membership["user_id"] == w.outsider.pk
+
+
+@scenario(services.workspace_create)
+def workspace_create_refuses_a_taken_slug(w: World) -> None:
+    with pytest.raises(ValidationError, match="slug"):
+        services.workspace_create(name="Copycat", slug="acme-sales", owner=w.outsider)
+
+    assert not w.db.ops("insert_many")
+
+
+@scenario(services.membership_set)
+def membership_set_adds_a_member(w: World) -> None:
+    membership = services.membership_set(workspace=w.workspace, user=w.outsider, role=Role.VIEWER)
+
+    assert membership.role == Role.VIEWER
+    (document,) = inserted(w, MEMBERSHIPS)
+    assert document["workspace_id"] == w.workspace.id.hex and document["user_id"] == w.outsider.pk
+
+
+@scenario(services.membership_set)
+def membership_set_changes_a_role(w: World) -> None:
+    services.membership_set(workspace=w.workspace, user=w.viewer.user, role=Role.ADMIN)
+
+    assert not inserted(w, MEMBERSHIPS)
+    (update,) = w.db.ops("update_many", MEMBERSHIPS)
+    assert update.args == ({"_id": w.viewer.id.hex}, [{"$set": {"role": {"$literal": Role.ADMIN}}}])
+
+
+# --- contacts ------------------------------------------------------------------------------------
+
+
+@scenario(services.contact_create)
+def contact_create_with_tags(w: World) -> None:
+    data = ContactData(
+        first_name=" New ", last_name="Person", email="New.Person@Example.COM", tags=["VIP", "Partner"]
+    )
+
+    contact = services.contact_create(workspace=w.workspace, by=w.member, data=data)
+
+    (document,) = inserted(w, CONTACTS)
+    assert document["_id"] == contact.id.hex and document["workspace_id"] == w.workspace.id.hex
+    assert (document["first_name"], document["email"]) == ("New", "new.person@example.com")
+    assert [doc["name"] for doc in inserted(w, TAGS)] == ["partner"], "the existing 'vip' tag is reused"
+    assert {doc["tag_id"] for doc in inserted(w, CONTACT_TAGS)} == {w.tag.id.hex, inserted(w, TAGS)[0]["_id"]}
+    assert _bumped_version(w)
+    assert _events(w) == [(events.ChangeKind.CREATED, contact.id)]
+
+
+@scenario(services.contact_create)
+def contact_create_refuses_a_duplicate_email(w: World) -> None:
+    data = ContactData(first_name="Copy", email="ANNABEL.Leeds@example.com")
+
+    with pytest.raises(ValidationError, match="already has this e-mail"):
+        services.contact_create(workspace=w.workspace, by=w.member, data=data)
+
+    assert not w.db.ops("insert_many") and not w.after_commit
+
+
+@scenario(services.contact_create, services.require_role)
+def contact_create_refuses_a_viewer(w: World) -> None:
+    with pytest.raises(PermissionDenied):
+        services.contact_create(workspace=w.workspace, by=w.viewer, data=ContactData(first_name="X"))
+
+    services.require_role(w.member, Role.MEMBER)
+    assert not w.db.operations and not w.after_commit
+
+
+@scenario(services.contact_update)
+def contact_update_fields_and_tags(w: World) -> None:
+    data = ContactData(company="Globex", tags=["partner"])
+
+    services.contact_update(contact=w.contact, by=w.member, data=data)
+
+    (update,) = w.db.ops("update_many", CONTACTS)
+    assert update.args[0] == {"_id": w.contact.id.hex}
+    assert update.args[1][0]["$set"]["company"] == {"$literal": "Globex"}
+    (unlink,) = w.db.ops("delete_many", CONTACT_TAGS)
+    assert unlink.args[0] == {
+        "$and": [{"contact_id": w.contact.id.hex}, {"tag_id": {"$in": (w.tag.id.hex,)}}]
+    }
+    assert [doc["name"] for doc in inserted(w, TAGS)] == ["partner"]
+    assert _bumped_version(w)
+    assert _events(w) == [(events.ChangeKind.UPDATED, w.contact.id)]
+
+
+@scenario(services.contact_set_tags)
+def contact_set_tags_to_none(w: World) -> None:
+    services.contact_set_tags(contact=w.contact, by=w.member, tag_names=[])
+
+    assert len(w.db.ops("delete_many", CONTACT_TAGS)) == 1
+    assert not inserted(w, CONTACT_TAGS)
+    assert _events(w) == [(events.ChangeKind.UPDATED, w.contact.id)]
+
+
+@scenario(services.contact_delete)
+def contact_delete_removes_links_then_contact(w: World) -> None:
+    contact_id = w.contact.id
+
+    services.contact_delete(contact=w.contact, by=w.member)
+
+    deletes = w.db.ops("delete_many")
+    assert {op.collection for op in deletes} == {CONTACT_TAGS, CONTACTS}
+    for op in deletes:
+        assert "." not in str(list(op.args[0])), f"a delete must not reach into another collection: {op}"
+    assert contact_id.hex in str(w.db.ops("delete_many", CONTACTS)[0].args)
+    assert _bumped_version(w)
+    assert _events(w) == [(events.ChangeKind.DELETED, contact_id)]
+
+
+@scenario(services.contact_delete)
+def contact_delete_refuses_another_workspaces_contact(w: World) -> None:
+    with pytest.raises(PermissionDenied):
+        services.contact_delete(contact=w.foreign_contact, by=w.member)
+
+    assert not w.db.ops("delete_many")
+
+
+# --- tags ------------------------------------------------------------------------------------------
+
+
+@scenario(services.clean_tag_names)
+def clean_tag_names_needs_no_database(w: World) -> None:
+    assert services.clean_tag_names(["  VIP ", "vip", "Event  2026", ""]) == ["vip", "event 2026"]
+    with pytest.raises(ValidationError):
+        services.clean_tag_names(["<script>"])
+    assert not w.db.operations
+
+
+@scenario(services.tags_get_or_create)
+def tags_get_or_create_reuses_existing(w: World) -> None:
+    tags = services.tags_get_or_create(workspace=w.workspace, names=["vip", "prospect"])
+
+    assert [tag.name for tag in tags] == ["vip", "prospect"] and tags[0].id == w.tag.id
+    assert [doc["name"] for doc in inserted(w, TAGS)] == ["prospect"]
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+
+@scenario(services.api_token_get_or_create)
+def api_token_created_on_first_use(w: World) -> None:
+    token = services.api_token_get_or_create(user=w.outsider)
+
+    (document,) = inserted(w, APITOKENS)
+    assert document["user_id"] == w.outsider.pk and document["key"] == token.key
+
+
+@scenario(services.api_token_get_or_create)
+def api_token_reused_afterwards(w: World) -> None:
+    existing = ApiToken(user=w.member.user, key="k" * 40, created_at=timezone.now())
+    w.db.store(existing)
+
+    assert services.api_token_get_or_create(user=w.member.user) == existing
+    assert not inserted(w, APITOKENS)
