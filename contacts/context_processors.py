@@ -1,2 +1,22 @@
-def workspaces(request):
-    return {}
+"""Template context every page needs: the navbar's workspace switcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from contacts import selectors
+
+
+def workspaces(request: HttpRequest) -> dict[str, Any]:
+    """The user's memberships (one query, only if a template uses them) and the current one."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        # Lazy: HTMX partials and redirects never render the navbar, so they never pay for it.
+        "memberships": SimpleLazyObject(lambda: selectors.memberships_of(user)),
+        "current_membership": getattr(request, "membership", None),
+    }

@@ -1,1 +1,17 @@
-urlpatterns = []
+"""Pages of the app. Everything about contacts lives under the workspace's slug."""
+
+from django.urls import path
+
+from contacts.views import contacts, pages, tags
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("w/<slug:slug>/", pages.workspace_home, name="workspace_home"),
+    path("w/<slug:slug>/contacts/", contacts.contact_list, name="contact_list"),
+    path("w/<slug:slug>/contacts/new/", contacts.contact_create, name="contact_create"),
+    path("w/<slug:slug>/contacts/<uuid:contact_id>/", contacts.contact_detail, name="contact_detail"),
+    path("w/<slug:slug>/contacts/<uuid:contact_id>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("w/<slug:slug>/contacts/<uuid:contact_id>/delete/", contacts.contact_delete, name="contact_delete"),
+    path("w/<slug:slug>/contacts/<uuid:contact_id>/tags/", tags.contact_tags, name="contact_tags"),
+    path("w/<slug:slug>/tags/suggest/", tags.tag_suggest, name="tag_suggest"),
+]

@@ -1,0 +1,220 @@
+"""HTTP-side validation for the contact pages.
+
+Forms check what a person typed; the services re-check everything (they are the guarantee) and
+their ValidationErrors are mapped back onto the form so each message shows next to its field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import UniqueConstraint
+
+from contacts import selectors, services
+from contacts.models import NOTES_MAX_LENGTH, Contact, Workspace
+from contacts.selectors import CONTACT_ORDERINGS, DEFAULT_ORDERING, ContactQuery
+from contacts.services import CONTACT_FIELDS, ContactData
+
+SEARCH_MAX_LENGTH = 100
+COMPANY_MAX_LENGTH = Contact._meta.get_field("company").max_length
+TAGS_INPUT_MAX_LENGTH = 1000
+
+
+def _shown(value: str, limit: int = 30) -> str:
+    """A bad value quoted back to the user, cut short so a pasted novel doesn't fill the page."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+class ContactFilterForm(forms.Form):
+    """The list page's query string. Each bad parameter is dropped with a message, never a 500."""
+
+    search = forms.CharField(required=False, strip=True)
+    status = forms.CharField(required=False)
+    tag = forms.CharField(required=False)
+    company = forms.CharField(required=False, strip=True)
+    sort = forms.CharField(required=False)
+    page = forms.CharField(required=False)
+
+    def __init__(self, data: Any, *, workspace: Workspace) -> None:
+        super().__init__(data)
+        self.workspace = workspace
+
+    def clean_search(self) -> str:
+        search = self.cleaned_data["search"]
+        if len(search) > SEARCH_MAX_LENGTH:
+            raise ValidationError(
+                f"The search was longer than {SEARCH_MAX_LENGTH} characters and was ignored; "
+                "try a few distinctive words.",
+                code="search_too_long",
+            )
+        return search
+
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if status and status not in dict(selectors.status_choices()):
+            raise ValidationError(
+                f"There is no status “{_shown(status)}”; showing every status.", code="bad_status"
+            )
+        return status
+
+    def clean_tag(self) -> str:
+        tag = self.cleaned_data["tag"]
+        if tag and not selectors.tag_exists(self.workspace, tag):
+            raise ValidationError(
+                f"There is no tag “{_shown(tag)}” in this workspace; the tag filter was ignored.",
+                code="bad_tag",
+            )
+        return tag
+
+    def clean_company(self) -> str:
+        company = self.cleaned_data["company"]
+        if len(company) > COMPANY_MAX_LENGTH:
+            raise ValidationError(
+                f"A company name has at most {COMPANY_MAX_LENGTH} characters; the company filter was ignored.",
+                code="company_too_long",
+            )
+        return company
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        if sort and sort not in CONTACT_ORDERINGS:
+            raise ValidationError(
+                f"Contacts cannot be sorted by “{_shown(sort)}”; sorted by name instead.", code="bad_sort"
+            )
+        return sort or DEFAULT_ORDERING
+
+    def clean_page(self) -> int:
+        page = self.cleaned_data["page"]
+        if not page:
+            return 1
+        if not page.isdigit() or not 1 <= int(page) <= 1_000_000:
+            raise ValidationError(f"“{_shown(page)}” is not a page number; showing page 1.", code="bad_page")
+        return int(page)
+
+    def to_query(self) -> ContactQuery:
+        """The valid part of the query string (call after `is_valid()`)."""
+        valid = self.cleaned_data
+        return ContactQuery(
+            search=valid.get("search", ""),
+            status=valid.get("status", ""),
+            tag=valid.get("tag", ""),
+            company=valid.get("company", ""),
+            ordering=valid.get("sort", DEFAULT_ORDERING),
+            page=valid.get("page", 1),
+        )
+
+    def problems(self) -> list[str]:
+        """One readable sentence per ignored parameter, in the order the fields are declared."""
+        return [message for name in self.fields for message in self.errors.get(name, [])]
+
+
+def split_tags(text: str) -> list[str]:
+    """`"vip, Partner ,, event 2026"` → `["vip", "Partner", "event 2026"]` (services normalise case)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def clean_tags_text(texts: list[str]) -> list[str]:
+    """Tag names from one or more comma-separated inputs, or a ValidationError on the `tags` field."""
+    try:
+        return services.clean_tag_names(name for text in texts for name in split_tags(text))
+    except ValidationError as error:
+        raise ValidationError(error.message_dict.get("tags", error.messages)) from None
+
+
+class ContactForm(forms.ModelForm):
+    """Create / edit a contact. `save()` goes through the services, inside one workspace."""
+
+    tags = forms.CharField(
+        required=False,
+        max_length=TAGS_INPUT_MAX_LENGTH,
+        help_text="Separate tags with commas, e.g. “vip, newsletter”.",
+    )
+
+    class Meta:
+        model = Contact
+        fields = CONTACT_FIELDS
+        labels = {"email": "E-mail", "job_title": "Job title"}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        if self.instance.pk and "tags" not in self.initial:
+            self.initial["tags"] = ", ".join(selectors.contact_tag_names(self.instance))
+        hints = {
+            "first_name": "given-name",
+            "last_name": "family-name",
+            "email": "email",
+            "phone": "tel",
+            "company": "organization",
+            "job_title": "organization-title",
+            "tags": "off",
+        }
+        for name, autocomplete in hints.items():
+            self.fields[name].widget.attrs["autocomplete"] = autocomplete
+        self.fields["phone"].widget.input_type = "tel"
+        self.fields["phone"].help_text = "For example +44 20 7946 0958 or 020 7946 0958 ext 12."
+        self.fields["notes"].widget.attrs["maxlength"] = NOTES_MAX_LENGTH
+
+    def clean_tags(self) -> list[str]:
+        return clean_tags_text([self.cleaned_data["tags"]])
+
+    def contact_data(self) -> ContactData:
+        # "" rather than None: ContactData treats None as "leave unchanged", but a cleared field must clear.
+        values = {name: self.cleaned_data.get(name) or "" for name in CONTACT_FIELDS}
+        return ContactData(**values, tags=self.cleaned_data["tags"])
+
+    def save_via(self, write: Any) -> Contact | None:
+        """Run a service write; on a ValidationError show its messages on the form and return None."""
+        try:
+            return write(self.contact_data())
+        except ValidationError as error:
+            self.add_service_errors(error)
+            return None
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Put each message of a service's ValidationError next to the field it concerns."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, messages in error.message_dict.items():
+            target = field if field in self.fields else None
+            if field == NON_FIELD_ERRORS:
+                target = self._field_of_constraint_message(messages)
+            for message in messages:
+                if target and message in self.errors.get(target, []):
+                    continue
+                self.add_error(target, message)
+
+    def _field_of_constraint_message(self, messages: list[str]) -> str | None:
+        """A unique constraint's message belongs next to its one user-editable field (e.g. e-mail)."""
+        for constraint in Contact._meta.constraints:
+            if isinstance(constraint, UniqueConstraint) and constraint.violation_error_message in messages:
+                editable = [name for name in constraint.fields if name in self.fields]
+                if len(editable) == 1:
+                    return editable[0]
+        return None
+
+
+class TagEditForm(forms.Form):
+    """The detail page's in-place tag editor: the current tags, one to remove, new ones to add."""
+
+    tags = forms.CharField(required=False, max_length=TAGS_INPUT_MAX_LENGTH)
+    remove = forms.CharField(required=False)
+
+    def __init__(self, data: Any) -> None:
+        super().__init__(data)
+        # Each kept tag is its own hidden input, plus the free-text box: read every value.
+        self.tag_texts = data.getlist("tags") if hasattr(data, "getlist") else [data.get("tags", "")]
+
+    def clean_tags(self) -> list[str]:
+        texts = self.tag_texts
+        if sum(len(text) for text in texts) > TAGS_INPUT_MAX_LENGTH:
+            raise ValidationError(f"Tags may be at most {TAGS_INPUT_MAX_LENGTH} characters in all.")
+        return clean_tags_text(texts)
+
+    def tag_names(self) -> list[str]:
+        removed = " ".join(self.cleaned_data.get("remove", "").split()).lower()
+        return [name for name in self.cleaned_data["tags"] if name != removed]
