@@ -181,11 +181,15 @@ class Contact(models.Model):
         return self.full_name
 
     def save(self, *args, **kwargs) -> None:
+        self.refresh_derived_fields()
+        super().save(*args, **kwargs)
+
+    def refresh_derived_fields(self) -> None:
+        """Normalise the e-mail and rebuild `search_text`: `save()` does it; `bulk_create` callers must."""
         self.email = normalize_email(self.email)
         self.search_text = build_search_text(
             self.first_name, self.last_name, self.email or "", self.company, self.job_title, self.phone
         )
-        super().save(*args, **kwargs)
 
     def clean_fields(self, exclude=None) -> None:
         # Normalise before field validation so "   " counts as blank and lengths are measured tidy.

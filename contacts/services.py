@@ -168,6 +168,16 @@ def _require_same_workspace(contact: Contact, membership: Membership) -> None:
         raise PermissionDenied("This contact belongs to another workspace.")
 
 
+def workspace_bump_version(*, workspace: Workspace) -> int:
+    """Mark the workspace's cached pages stale after writes that bypass the per-contact services.
+
+    For bulk inserts (`seed_contacts`) and admin edits of tags: one bump for the whole batch, so
+    list caches move to a new version and live clients resynchronise on the next event.
+    """
+    with atomic():
+        return _workspace_bump_version(workspace)
+
+
 def _workspace_bump_version(workspace: Workspace) -> int:
     Workspace.objects.filter(pk=workspace.pk).update(change_version=F("change_version") + 1)
     workspace.refresh_from_db(fields=["change_version"])

@@ -167,6 +167,14 @@ def contact_delete_refuses_another_workspaces_contact(w: World) -> None:
     assert not w.db.ops("delete_many")
 
 
+@scenario(services.workspace_bump_version)
+def workspace_bump_version_after_bulk_writes(w: World) -> None:
+    services.workspace_bump_version(workspace=w.workspace)
+
+    assert _bumped_version(w)
+    assert not w.after_commit, "a bulk bump announces nothing by itself"
+
+
 # --- tags ------------------------------------------------------------------------------------------
 
 
