@@ -301,12 +301,7 @@ class TagAdmin(admin.ModelAdmin):
         return PageDecoratingChangeList
 
     def decorate_page(self, tags: list[Tag]) -> None:
-        counts = dict(
-            ContactTag.objects.filter(tag_id__in=[tag.id for tag in tags])
-            .values("tag_id")
-            .annotate(n=Count("id"))
-            .values_list("tag_id", "n")
-        )
+        counts = selectors.tag_contact_counts(tag.id for tag in tags)
         for tag in tags:
             tag.admin_contact_count = counts.get(tag.id, 0)
 

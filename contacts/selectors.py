@@ -144,15 +144,20 @@ def tags_of(workspace: Workspace) -> QuerySet[Tag]:
     return Tag.objects.filter(workspace=workspace).order_by("name")
 
 
-def tags_with_counts(workspace: Workspace) -> list[Tag]:
-    """The workspace's tags, each with `contact_count` set (two queries; no cross-collection join)."""
-    tags = list(tags_of(workspace))
-    counts = dict(
-        ContactTag.objects.filter(tag_id__in=[tag.id for tag in tags])
+def tag_contact_counts(tag_ids: Iterable[UUID]) -> dict[UUID, int]:
+    """How many contacts carry each tag, in one grouped query (no cross-collection join)."""
+    return dict(
+        ContactTag.objects.filter(tag_id__in=list(tag_ids))
         .values("tag_id")
         .annotate(n=Count("id"))
         .values_list("tag_id", "n")
     )
+
+
+def tags_with_counts(workspace: Workspace) -> list[Tag]:
+    """The workspace's tags, each with `contact_count` set (two queries)."""
+    tags = list(tags_of(workspace))
+    counts = tag_contact_counts(tag.id for tag in tags)
     for tag in tags:
         tag.contact_count = counts.get(tag.id, 0)
     return tags

@@ -16,6 +16,7 @@ from contacts.models import (
     ContactStatus,
     Membership,
     Tag,
+    phone_validator,
     tag_name_validator,
 )
 from contacts.selectors import CONTACT_ORDERINGS, DEFAULT_ORDERING, ContactQuery
@@ -109,14 +110,25 @@ class ContactWriteSerializer(serializers.Serializer):
     first_name = TextField(max_length=80, required_text=True)
     last_name = TextField(max_length=80, required=False)
     email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True)
-    phone = StrictRegexField(PHONE_PATTERN, max_length=40, required=False, allow_blank=True)
+    phone = StrictRegexField(
+        PHONE_PATTERN,
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": phone_validator.message},
+    )
     company = TextField(max_length=120, required=False)
     job_title = TextField(max_length=120, required=False)
     notes = TextField(max_length=NOTES_MAX_LENGTH, required=False, trim_whitespace=False)
     status = serializers.ChoiceField(choices=ContactStatus.choices, required=False)
     tags = serializers.ListField(
         # Not trimmed: the published pattern and length apply to exactly what is sent.
-        child=StrictRegexField(TAG_PATTERN, max_length=TAG_NAME_MAX_LENGTH, trim_whitespace=False),
+        child=StrictRegexField(
+            TAG_PATTERN,
+            max_length=TAG_NAME_MAX_LENGTH,
+            trim_whitespace=False,
+            error_messages={"invalid": tag_name_validator.message},
+        ),
         max_length=MAX_TAGS_PER_CONTACT,
         required=False,
     )

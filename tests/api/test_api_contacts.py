@@ -186,6 +186,16 @@ def test_invalid_create_answers_400_with_field_message_and_changes_nothing(
     assert not Contact.objects.exists()
 
 
+def test_error_messages_say_what_to_fix(member_api, workspace, member):
+    response = member_api.post(
+        contacts_url(workspace), {"first_name": "X", "phone": "call me", "tags": ["bad!"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "such as +44 20 7946 0958" in response.json()["phone"][0]
+    assert "Tags may contain letters" in str(response.json()["tags"])
+
+
 def test_duplicate_email_in_the_workspace_answers_409_on_the_email_field(member_api, contact, member):
     response = member_api.post(
         contacts_url(contact.workspace),

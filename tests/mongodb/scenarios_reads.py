@@ -222,7 +222,7 @@ def tags_of_a_workspace(w: World) -> None:
     assert selectors.tag_exists(w.workspace, "nope") is False
 
 
-@scenario(selectors.tags_with_counts)
+@scenario(selectors.tags_with_counts, selectors.tag_contact_counts)
 def tags_with_contact_counts(w: World) -> None:
     # The grouping runs on the server; answer it as MongoDB would.
     w.db.answer(CONTACT_TAGS, [{"tag_id": w.tag.id.hex, "n": 3}])
