@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from contacts import selectors, services
+from contacts.factories import ContactFactory
 from contacts.services import ContactData
 
 
@@ -32,3 +33,11 @@ def test_duplicate_email_is_refused(member, workspace, contact):
 def test_viewer_cannot_create(viewer, workspace):
     with pytest.raises(PermissionDenied):
         services.contact_create(workspace=workspace, by=viewer, data=ContactData(first_name="X"))
+
+
+def test_factory_contacts_pass_the_models_own_validation(workspace):
+    contacts = [ContactFactory(workspace=workspace, first_name="Chloé", last_name="D'Arcy")]
+    contacts += ContactFactory.create_batch(30, workspace=workspace)
+
+    for contact in contacts:
+        contact.full_clean()
