@@ -57,6 +57,13 @@ def _seed(count: int):
     ContactTag.objects.bulk_create(
         [ContactTag(contact=contact, tag=tags[i % 3]) for i, contact in enumerate(contacts)], batch_size=1000
     )
+    # A live database has statistics (autovacuum, or SQLite's own); a freshly bulk-loaded one
+    # has none and the planner would ignore the indexes.
+    from django.db import connection
+
+    if connection.vendor in {"postgresql", "sqlite"}:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return membership, services.api_token_get_or_create(user=membership.user).key
 
 
