@@ -118,6 +118,12 @@ class Tag(models.Model):
         self.name = normalize_tag_name(self.name)
         super().save(*args, **kwargs)
 
+    def clean_fields(self, exclude=None) -> None:
+        # Validate the name as it will be stored, so "VIP" is refused where "vip" exists
+        # (instead of passing validation and failing on the database constraint).
+        self.name = normalize_tag_name(self.name or "")
+        super().clean_fields(exclude=exclude)
+
 
 class ContactStatus(models.TextChoices):
     LEAD = "lead", "Lead"

@@ -99,6 +99,7 @@ def contact_create(*, workspace: Workspace, by: Membership, data: ContactData) -
     """A member adds a contact; it reaches caches, open tabs and jobs once committed."""
     require_role(by, Role.MEMBER)
     contact = Contact(workspace=workspace, created_by=by.user)
+    _require_same_workspace(contact, by)
     data.apply_to(contact)
     tag_names = clean_tag_names(data.tags or [])
     contact.full_clean()
