@@ -165,6 +165,9 @@ class Contact(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Incremented by every change: the API's ETag and the edit form's "opened at" marker, so a
+    # write based on an older read is detected instead of silently undoing a colleague's work.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name"]
