@@ -10,11 +10,22 @@ import re
 import secrets
 import unicodedata
 import uuid
+from collections.abc import Callable
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
+
+from contacts.text import (
+    NAME_NEEDS_VISIBLE,
+    TEXT_NEEDS_VISIBLE,
+    clean_email,
+    fillers_to_spaces,
+    normalize_email,
+    validate_single_line,
+)
 
 
 def uuid_primary_key() -> models.UUIDField:
@@ -39,6 +50,9 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
+WORKSPACE_NAME_NEEDS_VISIBLE = "Enter a workspace name with at least one visible letter or digit."
+
+
 class Workspace(models.Model):
     id = uuid_primary_key()
     name = models.CharField(max_length=120)
@@ -53,6 +67,15 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean_fields(self, exclude=None) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if "name" not in set(exclude or ()):
+            try:
+                validate_single_line(self.name or "", visible_message=WORKSPACE_NAME_NEEDS_VISIBLE)
+            except ValidationError as error:
+                errors["name"] = error.error_list
+        _clean_other_fields(super().clean_fields, exclude, errors)
 
 
 class Membership(models.Model):
@@ -91,8 +114,12 @@ tag_name_validator = RegexValidator(
 
 
 def normalize_tag_name(name: str) -> str:
-    """Tags are matched case-insensitively; store them lower-case with single spaces."""
-    return " ".join(name.split()).lower()
+    """Tags are matched case-insensitively; store them lower-case (NFC) with single spaces.
+
+    Hangul fillers count as spaces: they are letters to the tag pattern, so "vip" plus a filler
+    would otherwise be a second tag that looks like "vip", and a filler alone a tag showing nothing.
+    """
+    return " ".join(fillers_to_spaces(unicodedata.normalize("NFC", name)).split()).lower()
 
 
 class Tag(models.Model):
@@ -142,6 +169,40 @@ NOTES_MAX_LENGTH = 5000
 DUPLICATE_EMAIL = "duplicate_email"
 # Single-line fields are stored with runs of white space collapsed to one space.
 SINGLE_LINE_FIELDS = ("first_name", "last_name", "phone", "company", "job_title")
+# What a single-line field says when given only invisible characters (the phone's own pattern
+# already demands digits).
+NEEDS_VISIBLE_MESSAGES = {
+    "first_name": NAME_NEEDS_VISIBLE,
+    "last_name": NAME_NEEDS_VISIBLE,
+    "company": TEXT_NEEDS_VISIBLE,
+    "job_title": TEXT_NEEDS_VISIBLE,
+}
+
+
+class EmailAddressFormField(forms.EmailField):
+    """An e-mail form field that explains invisible characters and bad international domains.
+
+    Django's EmailValidator would answer "Enter a valid email address." for an address that
+    looks right on screen; this says what is wrong, then validates the stored spelling.
+    """
+
+    def to_python(self, value: str | None) -> str | None:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        return clean_email(value)
+
+
+class EmailAddressField(models.EmailField):
+    """The contact's e-mail column; only its form field differs from Django's EmailField."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": EmailAddressFormField, **kwargs})
+
+    def deconstruct(self):
+        # Nothing in the database differs, so migrations record (and compare) a plain EmailField.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.EmailField", args, kwargs
 
 
 class Contact(models.Model):
@@ -150,7 +211,7 @@ class Contact(models.Model):
     first_name = models.CharField(max_length=80)
     last_name = models.CharField(max_length=80, blank=True)
     # Optional (a supplier may have only a phone); unique per workspace when present.
-    email = models.EmailField(max_length=254, null=True, blank=True)
+    email = EmailAddressField(max_length=254, null=True, blank=True)
     phone = models.CharField(max_length=40, blank=True, validators=[phone_validator])
     company = models.CharField(max_length=120, blank=True)
     job_title = models.CharField(max_length=120, blank=True)
@@ -202,11 +263,27 @@ class Contact(models.Model):
 
     def clean_fields(self, exclude=None) -> None:
         # Normalise before field validation so "   " counts as blank and lengths are measured tidy.
-        self.email = normalize_email(self.email)
+        # The text rules (contacts.text) run first; a field they refuse skips Django's validators,
+        # so it shows one message that says what is wrong rather than a generic second one.
+        exclude = set(exclude or ())
+        errors: dict[str, list[ValidationError]] = {}
         for name in SINGLE_LINE_FIELDS:
-            setattr(self, name, " ".join((getattr(self, name) or "").split()))
+            value = " ".join((getattr(self, name) or "").split())
+            setattr(self, name, value)
+            if name not in exclude:
+                try:
+                    validate_single_line(value, visible_message=NEEDS_VISIBLE_MESSAGES.get(name))
+                except ValidationError as error:
+                    errors[name] = error.error_list
         self.notes = (self.notes or "").strip()
-        super().clean_fields(exclude=exclude)
+        if "email" in exclude:
+            self.email = normalize_email(self.email)
+        else:
+            try:
+                self.email = clean_email(self.email)
+            except ValidationError as error:
+                errors["email"] = error.error_list
+        _clean_other_fields(super().clean_fields, exclude, errors)
 
     def validate_constraints(self, exclude=None) -> None:
         # A duplicate e-mail is reported on the e-mail field, where forms show it and APIs name it.
@@ -230,9 +307,16 @@ class Contact(models.Model):
         return "".join(part[:1] for part in (self.first_name, self.last_name) if part).upper()
 
 
-def normalize_email(email: str | None) -> str | None:
-    """E-mails are compared case-insensitively; an empty one is stored as NULL (no uniqueness clash)."""
-    return (email or "").strip().lower() or None
+def _clean_other_fields(
+    clean_fields: Callable[..., None], exclude, errors: dict[str, list[ValidationError]]
+) -> None:
+    """Django's `clean_fields` for the fields `errors` does not already refuse, then all errors."""
+    try:
+        clean_fields(exclude={*(exclude or ()), *errors})
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def build_search_text(*fields: str) -> str:
