@@ -19,8 +19,10 @@ RUN pip install -r requirements.txt
 COPY . .
 COPY --from=assets /src/node_modules ./node_modules
 # Static files are built into the image (WhiteNoise serves them with DEBUG=0). The settings refuse to
-# load without SECRET_KEY when DEBUG=0; this value exists only during this build step. No Redis here.
-RUN DEBUG=0 SECRET_KEY=collectstatic-build-only REDIS_URL=redis://127.0.0.1:1/0 \
+# load without a strong SECRET_KEY and ALLOWED_HOSTS when DEBUG=0; these values exist only during
+# this build step (the key is random and never stored). No Redis is contacted.
+RUN DEBUG=0 ALLOWED_HOSTS=build.invalid \
+    SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     python manage.py collectstatic --noinput
 
 # The code and static files stay root-owned and read-only to the server's user.
@@ -28,4 +30,5 @@ RUN useradd --system --uid 10001 --home-dir /home/app --create-home app
 USER app
 
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "contactsite.asgi:application"]
+# --no-server-name: no `Server: daphne` header telling the world what to attack.
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "contactsite.asgi:application", "--no-server-name"]

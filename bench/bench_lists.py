@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 def _setup_django(database_url: str | None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactsite.settings")
     os.environ.setdefault("CONTACTS_TESTING", "1")  # own Redis databases, fast password hashing
+    os.environ.setdefault("DEBUG", "1")  # local use: the settings default to production
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     import django
 

@@ -1,19 +1,26 @@
-"""`/healthz`: is the database, the cache (Redis) and the task broker answering? (DESIGN.md "Outside contracts").
+"""`/healthz`: are the database, the cache, the channel layer and the task broker answering?
 
-200 when every part answers (`"status": "degraded"` when the app runs on its no-Redis fallbacks),
-503 naming the parts that do not. No authentication, so nothing secret is shown: no URLs, and
-credentials are scrubbed from error messages.
+200 when every part answers (`"status": "degraded"` when local use runs on its no-Redis stand-ins),
+503 naming the parts that do not. Each Redis part is probed against its own URL, so a broker on
+another server (or database) than the cache is reported on its own. Nothing is decided at start:
+a part that comes back answers the next request, without a restart.
+
+Anyone may call it, so by default it says only which parts are ok. Hosts (without passwords),
+timings, backends and error messages are shown to staff users and to callers presenting
+`HEALTH_TOKEN` (`Authorization: Bearer …` or `X-Health-Token: …`); even then credentials are
+scrubbed from error messages.
 
 Each probe runs in a small thread pool of its own and is waited for at most `CHECK_TIMEOUT`
-seconds, all three at once: a hung server makes `/healthz` answer 503 in about a second instead
-of hanging the request (or, under Daphne, the thread every sync view shares). A probe still
-stuck after its deadline keeps its pool thread until the driver gives up; the pool is bounded,
-so a flood of health checks against a dead server cannot pile up threads.
+seconds, all at once: a hung server makes `/healthz` answer 503 in about a second instead of
+hanging the request (or, under Daphne, the thread every sync view shares). A probe still stuck
+after its deadline keeps its pool thread until the driver gives up; the pool is bounded, so a
+flood of health checks against a dead server cannot pile up threads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 import time
 from collections.abc import Callable
@@ -31,11 +38,15 @@ from django.utils.crypto import get_random_string
 from django.views.decorators.cache import never_cache
 from kombu import Connection as BrokerConnection
 
+from contactsite.envparse import redacted_url
+
 CHECK_TIMEOUT = 1.0  # seconds, per probe (they run concurrently)
-_POOL = ThreadPoolExecutor(max_workers=6, thread_name_prefix="healthz")
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="healthz")
 _REDIS_SCHEMES = {"redis", "rediss", "unix"}
+CACHE_PROBE_KEY = "healthz:probe"
 
 # A probe returns extra fields for its report ({} when there is nothing to add) or raises.
+# Only `degraded` is shown to every caller; the other fields are details (see `_public`).
 Probe = Callable[[], dict[str, Any]]
 
 
@@ -57,24 +68,40 @@ def probe_database() -> dict[str, Any]:
 
 def probe_cache() -> dict[str, Any]:
     backend = settings.CACHES["default"]["BACKEND"]
+    report: dict[str, Any] = {"backend": backend.rsplit(".", 1)[-1]}
     if backend.startswith("django_redis."):
         # The cache swallows Redis errors (IGNORE_EXCEPTIONS) so pages survive an outage;
         # asking the raw client is the only way to hear that Redis is down.
         from django_redis import get_redis_connection
 
         get_redis_connection("default").ping()
-        return {"backend": "redis"}
+        report = {"backend": "redis"}
+    # Then a round trip through Django's cache API: the app's own reads and writes work.
     token = get_random_string(12)
-    cache.set("healthz:probe", token, 10)
-    if cache.get("healthz:probe") != token:
+    cache.set(CACHE_PROBE_KEY, token, 10)
+    if cache.get(CACHE_PROBE_KEY) != token:
         raise RuntimeError("the cache did not return the value just stored")
     if not settings.REDIS_AVAILABLE:
+        report.update(degraded=True, detail="local-memory (Redis unreachable at start, DEBUG=1)")
+    return report
+
+
+def probe_channel_layer() -> dict[str, Any]:
+    layer = settings.CHANNEL_LAYERS["default"]
+    backend = layer["BACKEND"]
+    if backend == "channels.layers.InMemoryChannelLayer":
         return {
-            "backend": "local-memory",
+            "backend": "in-process",
             "degraded": True,
-            "detail": "local-memory (Redis unreachable at start)",
+            "detail": "live updates reach only this process (Redis unreachable at start, DEBUG=1)",
         }
-    return {"backend": backend.rsplit(".", 1)[-1]}
+    if not backend.startswith("channels_redis."):
+        return {"backend": backend.rsplit(".", 1)[-1]}
+    # A ping per configured server, with the layer's own URLs but a client of our own: the layer's
+    # pools belong to the event loops of the consumers using them.
+    for host in layer.get("CONFIG", {}).get("hosts", []):
+        _ping_redis(_redis_host_url(host))
+    return {"backend": "redis"}
 
 
 def probe_broker() -> dict[str, Any]:
@@ -82,31 +109,68 @@ def probe_broker() -> dict[str, Any]:
         return {
             "backend": "eager",
             "degraded": True,
-            "detail": "jobs run in the web process (Redis unreachable at start)",
+            "detail": "jobs run in the web process (Redis unreachable at start, DEBUG=1)",
         }
     url = settings.CELERY_BROKER_URL
     if urlsplit(url).scheme in _REDIS_SCHEMES:
-        client = redis.Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT, socket_timeout=CHECK_TIMEOUT)
-        try:
-            client.ping()
-        finally:
-            client.close()
+        _ping_redis(url)
         return {"backend": "redis"}
     with BrokerConnection(url, connect_timeout=CHECK_TIMEOUT) as broker:
         broker.ensure_connection(max_retries=1, interval_start=0, timeout=CHECK_TIMEOUT)
     return {"backend": urlsplit(url).scheme}
 
 
-PROBES: dict[str, Probe] = {"database": probe_database, "cache": probe_cache, "broker": probe_broker}
+PROBES: dict[str, Probe] = {
+    "database": probe_database,
+    "cache": probe_cache,
+    "channel_layer": probe_channel_layer,
+    "broker": probe_broker,
+}
+
+
+def database_target() -> str:
+    database = settings.DATABASES[DEFAULT_DB_ALIAS]
+    host = str(database.get("HOST") or "")
+    if "://" in host:  # MongoDB: the whole connection string
+        return redacted_url(host)
+    if not host:  # SQLite, or a local socket
+        return str(database.get("NAME") or "")
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"{host}{port}/{database.get('NAME') or ''}"
+
+
+def cache_target() -> str:
+    location = settings.CACHES["default"].get("LOCATION") or ""
+    return redacted_url(location) if isinstance(location, str) else ", ".join(map(redacted_url, location))
+
+
+def channel_layer_target() -> str:
+    hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
+    return ", ".join(redacted_url(_redis_host_url(host)) for host in hosts)
+
+
+def broker_target() -> str:
+    return "" if settings.CELERY_TASK_ALWAYS_EAGER else redacted_url(settings.CELERY_BROKER_URL)
+
+
+# Where each part is (a detail): shown with failures too, since that is when it is wanted.
+TARGETS: dict[str, Callable[[], str]] = {
+    "database": database_target,
+    "cache": cache_target,
+    "channel_layer": channel_layer_target,
+    "broker": broker_target,
+}
 
 
 @never_cache
 async def healthz(request: HttpRequest) -> JsonResponse:
     """Every probe at once; 503 and `failing` name the parts that did not answer in time."""
     names = list(PROBES)
-    reports = await asyncio.gather(*(_run(PROBES[name]) for name in names))
+    reports = await asyncio.gather(*(_run(PROBES[name], TARGETS.get(name)) for name in names))
     checks = dict(zip(names, reports, strict=True))
     failing = [name for name, report in checks.items() if not report["ok"]]
+    if not await _may_see_details(request):
+        checks = {name: _public(report) for name, report in checks.items()}
     body: dict[str, Any] = {"status": "ok", "checks": checks}
     if failing:
         body.update(status="error", failing=failing)
@@ -115,16 +179,65 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if failing else 200)
 
 
-async def _run(probe: Probe) -> dict[str, Any]:
+async def _may_see_details(request: HttpRequest) -> bool:
+    token = settings.HEALTH_TOKEN
+    if token:
+        presented = request.headers.get("X-Health-Token", "")
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            presented = presented or credentials.strip()
+        # Constant-time: the comparison must not tell a caller how much of a guess was right.
+        if presented and hmac.compare_digest(presented.encode(), token.encode()):
+            return True
+    if not hasattr(request, "auser") or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    try:
+        # The session and the user are database reads: when the database is what is down, the
+        # caller still gets the public answer, in time.
+        user = await asyncio.wait_for(request.auser(), timeout=CHECK_TIMEOUT)
+    except Exception:
+        return False
+    return bool(user.is_active and user.is_staff)
+
+
+def _public(report: dict[str, Any]) -> dict[str, Any]:
+    """The state of a part and nothing about where or what it is."""
+    public = {"ok": report["ok"]}
+    if report.get("degraded"):
+        public["degraded"] = True
+    return public
+
+
+async def _run(probe: Probe, target: Callable[[], str] | None) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
+    where = {"target": where} if target is not None and (where := target()) else {}
     try:
         extra = await asyncio.wait_for(loop.run_in_executor(_POOL, probe), timeout=CHECK_TIMEOUT)
     except TimeoutError:
-        return {"ok": False, "ms": _ms_since(started), "error": f"no answer within {CHECK_TIMEOUT:g} s"}
+        error = f"no answer within {CHECK_TIMEOUT:g} s"
+        return {"ok": False, "ms": _ms_since(started), **where, "error": error}
     except Exception as error:
-        return {"ok": False, "ms": _ms_since(started), "error": _describe(error)}
-    return {"ok": True, "ms": _ms_since(started), **extra}
+        return {"ok": False, "ms": _ms_since(started), **where, "error": _describe(error)}
+    return {"ok": True, "ms": _ms_since(started), **where, **extra}
+
+
+def _ping_redis(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT, socket_timeout=CHECK_TIMEOUT)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def _redis_host_url(host: Any) -> str:
+    """channels_redis accepts a URL, a dict with `address`, or a (host, port) pair."""
+    if isinstance(host, dict):
+        host = host["address"]
+    if isinstance(host, str):
+        return host
+    hostname, port = host
+    return f"redis://{hostname}:{port}/0"
 
 
 def _ms_since(started: float) -> float:
@@ -143,7 +256,12 @@ def _describe(error: Exception) -> str:
 
 
 def _configured_passwords() -> set[str]:
-    urls = (settings.CACHE_REDIS_URL, settings.CELERY_BROKER_URL, settings.DATABASE_URL)
+    urls = (
+        settings.CACHE_REDIS_URL,
+        settings.CHANNELS_REDIS_URL,
+        settings.CELERY_BROKER_URL,
+        settings.DATABASE_URL,
+    )
     found = {urlsplit(url).password for url in urls if url}
     found.add(settings.DATABASES["default"].get("PASSWORD"))
     return {secret for secret in found if secret}

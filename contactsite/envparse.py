@@ -35,7 +35,7 @@ def redis_db_url(url: str, db: int) -> str:
 
 
 def redis_reachable(url: str, *, timeout: float = 0.3) -> bool:
-    """Whether a TCP connection to the Redis server in `url` opens (checked once at start)."""
+    """Whether a TCP connection to the Redis server in `url` opens (local use only: checked once at start)."""
     parts = urlsplit(url)
     if parts.scheme == "unix":
         return True
@@ -44,6 +44,65 @@ def redis_reachable(url: str, *, timeout: float = 0.3) -> bool:
             return True
     except OSError:
         return False
+
+
+def env_int(name: str, value: str | None, *, default: int) -> int:
+    """A whole number, or `default` when unset or empty; the error names the variable."""
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
+
+
+MAKE_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+# The same bar as Django's security.W009 (`manage.py check --deploy`), enforced at start instead.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+
+
+def production_secret_key(value: str | None, *, dev_key: str) -> str:
+    """SECRET_KEY for DEBUG=0, or ImproperlyConfigured saying what is wrong and how to make a good one."""
+    if not value:
+        problem = "SECRET_KEY is not set"
+    elif value == dev_key:
+        problem = "SECRET_KEY is the development key"
+    elif value.startswith("django-insecure-"):
+        problem = "SECRET_KEY starts with 'django-insecure-' (a key startproject made for development)"
+    elif len(value) < SECRET_KEY_MIN_LENGTH:
+        problem = f"SECRET_KEY is {len(value)} characters long; it needs at least {SECRET_KEY_MIN_LENGTH}"
+    elif len(set(value)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        problem = f"SECRET_KEY has fewer than {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different characters"
+    else:
+        return value
+    raise ImproperlyConfigured(
+        f"{problem}. With DEBUG=0 it must be a long random value, kept secret: make one with\n"
+        f"    {MAKE_SECRET_KEY}\n"
+        "and set it in the environment (or set DEBUG=1 for local development)."
+    )
+
+
+def production_allowed_hosts(value: str | None) -> list[str]:
+    """ALLOWED_HOSTS for DEBUG=0: required, since the local defaults would answer any tunnel or proxy."""
+    hosts = env_list(value, default=[])
+    if not hosts:
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS is not set. With DEBUG=0 it must list the host names this site is served "
+            "under, comma-separated, e.g. ALLOWED_HOSTS=contacts.example.com,www.contacts.example.com "
+            "(or set DEBUG=1 for local development)."
+        )
+    return hosts
+
+
+def redacted_url(url: str) -> str:
+    """`url` without its password (for logs and detailed health reports)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
 _EMAIL_BACKENDS = {

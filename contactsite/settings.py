@@ -6,26 +6,38 @@ import logging
 import os
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
 from contacts.dbengine.config import engine_settings
-from contactsite.envparse import email_settings, env_bool, env_list, redis_db_url, redis_reachable
+from contactsite.envparse import (
+    email_settings,
+    env_bool,
+    env_int,
+    env_list,
+    production_allowed_hosts,
+    production_secret_key,
+    redacted_url,
+    redis_db_url,
+    redis_reachable,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = os.environ
 logger = logging.getLogger("contactsite")
 
-DEBUG = env_bool(env.get("DEBUG"), default=True)
+# Off unless asked for: a deployment that forgets DEBUG gets production behaviour and the checks
+# below, never debug pages. scripts/dev.sh, scripts/test.sh and the test settings set DEBUG=1.
+DEBUG = env_bool(env.get("DEBUG"), default=False)
 TESTING = env_bool(env.get("CONTACTS_TESTING"), default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
-SECRET_KEY = env.get("SECRET_KEY") or ""
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0")
-    SECRET_KEY = _DEV_SECRET_KEY
-
-ALLOWED_HOSTS = env_list(env.get("ALLOWED_HOSTS"), default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+if DEBUG:
+    SECRET_KEY = env.get("SECRET_KEY") or _DEV_SECRET_KEY
+    ALLOWED_HOSTS = env_list(
+        env.get("ALLOWED_HOSTS"), default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+    )
+else:
+    # Refused at start, with what to set, rather than served with a guessable key or any Host.
+    SECRET_KEY = production_secret_key(env.get("SECRET_KEY"), dev_key=_DEV_SECRET_KEY)
+    ALLOWED_HOSTS = production_allowed_hosts(env.get("ALLOWED_HOSTS"))
 CSRF_TRUSTED_ORIGINS = env_list(env.get("CSRF_TRUSTED_ORIGINS"), default=[])
 
 # --- Database -----------------------------------------------------------------------------------
@@ -33,7 +45,12 @@ DATABASE_URL = env.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 ENGINE = engine_settings(
     DATABASE_URL,
     offline=env_bool(env.get("DATABASE_OFFLINE"), default=False),
-    conn_max_age=int(env.get("CONN_MAX_AGE", "0")),
+    conn_max_age=env_int("CONN_MAX_AGE", env.get("CONN_MAX_AGE"), default=0),
+    # A dead server or a runaway query fails the request instead of holding a worker for minutes.
+    connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", env.get("DATABASE_CONNECT_TIMEOUT"), default=5),
+    statement_timeout_ms=env_int(
+        "DATABASE_STATEMENT_TIMEOUT_MS", env.get("DATABASE_STATEMENT_TIMEOUT_MS"), default=30_000
+    ),
 )
 DATABASES = {"default": ENGINE.database}
 DEFAULT_AUTO_FIELD = ENGINE.default_auto_field
@@ -59,6 +76,8 @@ INSTALLED_APPS = ENGINE.installed_apps(
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files and every early response carry the same headers.
+    "contacts.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,7 +126,7 @@ USE_TZ = True
 
 # --- Static files (served by the app itself through WhiteNoise; no CDN) ----------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Vendored front-end packages come from npm (`npm ci` installs them; node_modules is not committed).
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
 # Development and tests serve files straight from the source folders; production serves the
@@ -134,12 +153,24 @@ if TESTING:
     CHANNELS_REDIS_URL = redis_db_url(CHANNELS_REDIS_URL, 14)
     CELERY_BROKER_URL = redis_db_url(CELERY_BROKER_URL, 15)
 
-REDIS_AVAILABLE = redis_reachable(CACHE_REDIS_URL)
-if not REDIS_AVAILABLE:
+# Production (DEBUG=0) always uses the Redis it was given: nothing is probed at start, so a
+# process started while Redis is down still uses Redis once it is back. Meanwhile the cache
+# ignores (and logs) Redis errors so pages and writes keep working, and /healthz answers 503
+# naming the part. Only local use (DEBUG=1) falls back to in-process stand-ins, with one warning.
+_unreachable = []
+if DEBUG:
+    _servers = {}  # one probe per server: the three URLs usually differ only in the database number
+    for _url in (CACHE_REDIS_URL, CHANNELS_REDIS_URL, CELERY_BROKER_URL):
+        _servers.setdefault(redis_db_url(_url, 0), _url)
+    _unreachable = [url for url in _servers.values() if not redis_reachable(url)]
+REDIS_AVAILABLE = not _unreachable
+if _unreachable:
     logger.warning(
-        "Redis at %s is not reachable: using a local-memory cache, an in-process channel layer and "
-        "running jobs inline. Live updates reach only this process; job progress falls back to polling.",
-        CACHE_REDIS_URL,
+        "Redis at %s is not reachable (DEBUG=1, local use): using a local-memory cache, an in-process "
+        "channel layer and running jobs inline. Live updates reach only this process; job progress "
+        "falls back to polling. With DEBUG=0 the app never falls back: it uses Redis and /healthz "
+        "reports it while it is down.",
+        ", ".join(redacted_url(url) for url in _unreachable),
     )
 
 if REDIS_AVAILABLE:
@@ -151,7 +182,8 @@ if REDIS_AVAILABLE:
             "KEY_PREFIX": "contacts",
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # Sub-second timeouts: a slow Redis must not make pages slow; reads fall through.
+                # Sub-second timeouts: a slow or dead Redis must not make pages slow; reads miss
+                # and writes are skipped (logged, see DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS).
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
                 "IGNORE_EXCEPTIONS": True,
@@ -163,8 +195,15 @@ if REDIS_AVAILABLE:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # socket_timeout None: redis-py's 5 s default equals the layer's blocking read and
-                # kills idle consumers (channels_redis #422).
-                "hosts": [{"address": CHANNELS_REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
+                # kills idle consumers (channels_redis #422). Connecting still gives up quickly.
+                "hosts": [
+                    {
+                        "address": CHANNELS_REDIS_URL,
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 1,
+                        "max_connections": 1000,
+                    }
+                ],
                 "capacity": 1000,
                 "expiry": 60,
                 "prefix": "contacts",
@@ -184,7 +223,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-# No Redis: jobs run inline in the web process instead of waiting for a broker that is not there.
+# No Redis in local use: jobs run inline in the web process instead of waiting for a broker that is
+# not there. Never in production: there a down broker is reported by /healthz, not hidden.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_AVAILABLE
 
 # --- E-mail ------------------------------------------------------------------------------------
@@ -199,17 +239,78 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL") or "Contacts <contacts@localhost>"
 
 # --- Security (switched on by settings, never forced on plain-HTTP local use) --------------
-SECURE_SSL_REDIRECT = env_bool(env.get("SECURE_SSL_REDIRECT"), default=False)
-SESSION_COOKIE_SECURE = env_bool(env.get("SESSION_COOKIE_SECURE"), default=SECURE_SSL_REDIRECT)
-CSRF_COOKIE_SECURE = env_bool(env.get("CSRF_COOKIE_SECURE"), default=SECURE_SSL_REDIRECT)
-SECURE_HSTS_SECONDS = int(env.get("SECURE_HSTS_SECONDS", "0"))
-if env_bool(env.get("BEHIND_TLS_PROXY"), default=False):
+# BEHIND_TLS_PROXY=1: the proxy in front terminates HTTPS and sets X-Forwarded-Proto, so the app
+# redirects plain HTTP and marks its cookies Secure; each can still be set on its own.
+BEHIND_TLS_PROXY = env_bool(env.get("BEHIND_TLS_PROXY"), default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool(env.get("SECURE_SSL_REDIRECT"), default=BEHIND_TLS_PROXY)
+# Load balancers and container health checks probe over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+_https = SECURE_SSL_REDIRECT or BEHIND_TLS_PROXY
+SESSION_COOKIE_SECURE = env_bool(env.get("SESSION_COOKIE_SECURE"), default=_https)
+CSRF_COOKIE_SECURE = env_bool(env.get("CSRF_COOKIE_SECURE"), default=_https)
+# HSTS is a promise browsers remember for SECURE_HSTS_SECONDS: only the deployment can make it.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", env.get("SECURE_HSTS_SECONDS"), default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(env.get("SECURE_HSTS_INCLUDE_SUBDOMAINS"), default=False)
+SECURE_HSTS_PRELOAD = env_bool(env.get("SECURE_HSTS_PRELOAD"), default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (contacts/middleware.py): no inline or eval'd script anywhere. The app's
+# pages and Django's admin need nothing but their own origin; a path that needs more gets it by
+# prefix (first match wins), and still no inline script or 'unsafe-eval'.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+CONTENT_SECURITY_POLICY_PATHS = {
+    # Swagger UI's stylesheet draws its icons with data: images.
+    "/api/docs/": {**CONTENT_SECURITY_POLICY, "img-src": ["'self'", "data:"]},
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+
+# /healthz shows hosts and error messages only to staff users and to callers presenting this token
+# (`Authorization: Bearer …` or `X-Health-Token: …`); empty means staff only.
+HEALTH_TOKEN = env.get("HEALTH_TOKEN") or ""
 
 # --- Product settings ----------------------------------------------------------------------
 CONTACTS_PAGE_SIZE = 50
+
+# Sign-in and password reset throttling (contacts/accounts/throttle.py). Each window opens with the
+# first counted event; counts live in the cache, so every process shares them.
+SIGNIN_FAILURES_PER_USERNAME = 10
+SIGNIN_FAILURES_PER_ADDRESS = 50
+SIGNIN_FAILURE_WINDOW = 15 * 60
+PASSWORD_RESETS_PER_ADDRESS = 5
+PASSWORD_RESETS_PER_EMAIL = 5
+PASSWORD_RESET_WINDOW = 60 * 60
+# Proxies (addresses or networks) whose X-Forwarded-For is believed when counting per client
+# address. Empty: REMOTE_ADDR is the client, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = env_list(env.get("TRUSTED_PROXIES"), default=[])
 
 # --- REST API (see contacts/api/) ------------------------------------------------------------
 API_THROTTLE_RATE = env.get("API_THROTTLE_RATE") or ("100000/min" if TESTING else "600/min")
@@ -226,7 +327,8 @@ REST_FRAMEWORK = {
         "contacts.api.throttling.AnonThrottle",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser plus the body size limit and a 400 for deeply nested JSON.
+    "DEFAULT_PARSER_CLASSES": ["contacts.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "contacts.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -246,6 +348,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "contacts.api.schema.add_error_responses",
         "contacts.api.schema.add_contact_links",
+        "contacts.api.schema.add_contact_etags",
     ],
 }
 

@@ -4,9 +4,13 @@
 #
 # Environment: HOST/PORT (default 127.0.0.1:8000), DATABASE_URL, REDIS_URL and the rest of the README's
 # Configuration table, CONTACTS_WORKER=0 to skip the background Celery worker.
-# Without a reachable Redis the app still runs (local-memory cache, in-process channel layer, jobs inline).
+# Without a reachable Redis the app still runs (local-memory cache, in-process channel layer, jobs inline;
+# local use only: with DEBUG=0 the app always uses Redis and /healthz reports it while it is down).
 # shellcheck source=lib/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
+
+# Local use: the settings default to production (DEBUG off, which needs SECRET_KEY and ALLOWED_HOSTS).
+export DEBUG="${DEBUG:-1}"
 
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"

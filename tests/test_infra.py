@@ -1,5 +1,6 @@
-"""Infrastructure contracts: the app runs without Redis, docker-compose.yml is valid and wired as the
-README says, and the README's RUN command brings a fresh copy of the project up."""
+"""Infrastructure contracts: local use runs without Redis while production never falls back,
+docker-compose.yml is valid and wired as the README says, and the README's RUN command brings a fresh
+copy of the project up."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ _APP_VARIABLES = (
     "CONTACTS_TESTING",
     "DEBUG",
     "SECRET_KEY",
+    "ALLOWED_HOSTS",
     "DATABASE_URL",
     "REDIS_URL",
     "CACHE_REDIS_URL",
@@ -90,11 +92,17 @@ def _load_settings(**overrides: str) -> dict:
     return json.loads(result.stdout)
 
 
-# --- Redis fallback --------------------------------------------------------------------------
+# --- Redis fallback (local use only) -------------------------------------------------------------
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 20 + "production-settings-probe-key-0123456789",
+    "ALLOWED_HOSTS": "app.example",
+}
 
 
 def test_without_redis_the_app_uses_local_memory_an_in_process_layer_and_inline_jobs():
-    chosen = _load_settings(REDIS_URL=DEAD_REDIS)
+    chosen = _load_settings(DEBUG="1", REDIS_URL=DEAD_REDIS)
 
     assert chosen["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert chosen["layer"] == "channels.layers.InMemoryChannelLayer"
@@ -103,15 +111,34 @@ def test_without_redis_the_app_uses_local_memory_an_in_process_layer_and_inline_
 
 
 def test_without_redis_exactly_one_warning_names_the_unreachable_server():
-    chosen = _load_settings(REDIS_URL=DEAD_REDIS)
+    chosen = _load_settings(DEBUG="1", REDIS_URL=DEAD_REDIS)
 
     assert len(chosen["warnings"]) == 1, chosen["warnings"]
-    assert "redis://127.0.0.1:1/0 is not reachable" in chosen["warnings"][0]
+    assert "redis://127.0.0.1:1/0 is not reachable (DEBUG=1, local use)" in chosen["warnings"][0]
+
+
+@needs_redis
+def test_local_use_falls_back_when_any_of_its_redis_servers_is_unreachable():
+    chosen = _load_settings(DEBUG="1", REDIS_URL=LIVE_REDIS, CELERY_BROKER_URL="redis://:pw@127.0.0.1:1/2")
+
+    assert chosen["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert len(chosen["warnings"]) == 1
+    assert "redis://:***@127.0.0.1:1/2 is not reachable" in chosen["warnings"][0]
+
+
+def test_production_never_falls_back_and_never_probes_at_start():
+    chosen = _load_settings(**PRODUCTION, REDIS_URL=DEAD_REDIS)
+
+    assert chosen["cache"] == "django_redis.cache.RedisCache"
+    assert chosen["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert chosen["eager"] is False and chosen["celery_app_eager"] is False
+    assert chosen["broker"] == DEAD_REDIS
+    assert chosen["warnings"] == []
 
 
 @needs_redis
 def test_with_redis_the_app_uses_django_redis_channels_redis_and_a_celery_broker_silently():
-    chosen = _load_settings(REDIS_URL=LIVE_REDIS)
+    chosen = _load_settings(DEBUG="1", REDIS_URL=LIVE_REDIS)
 
     assert chosen["cache"] == "django_redis.cache.RedisCache"
     assert chosen["layer"] == "channels_redis.core.RedisChannelLayer"
@@ -124,6 +151,7 @@ def test_with_redis_the_app_uses_django_redis_channels_redis_and_a_celery_broker
 @needs_redis
 def test_cache_channel_layer_and_broker_each_follow_their_own_redis_url():
     chosen = _load_settings(
+        DEBUG="1",
         REDIS_URL=LIVE_REDIS,
         CACHE_REDIS_URL="redis://127.0.0.1:6379/3",
         CHANNELS_REDIS_URL="redis://127.0.0.1:6379/4",

@@ -27,6 +27,8 @@ APPS = [
     "contacts",
 ]
 
+MONGO_TIMEOUTS = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000, "socketTimeoutMS": 30000}
+
 # --- engine_settings -----------------------------------------------------------------------------
 
 
@@ -36,6 +38,8 @@ def test_sqlite_url_gives_djangos_defaults():
     assert settings.vendor == "sqlite"
     assert settings.database["ENGINE"] == "django.db.backends.sqlite3"
     assert settings.database["NAME"] == "/srv/contacts/db.sqlite3"
+    # Concurrent writers wait for the lock (up to the timeout) instead of failing "database is locked".
+    assert settings.database["OPTIONS"] == {"timeout": 5, "transaction_mode": "IMMEDIATE"}
     assert settings.default_auto_field == SQL_DEFAULT_AUTO_FIELD
     assert settings.migration_modules == {} and settings.installed_apps(APPS) == APPS
 
@@ -50,6 +54,7 @@ def test_postgres_url_names_server_database_and_credentials(scheme):
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.example", 5433, "contacts")
     assert (database["USER"], database["PASSWORD"]) == ("app", "s@cret")
     assert database["CONN_MAX_AGE"] == 60 and database["CONN_HEALTH_CHECKS"] is True
+    assert database["OPTIONS"] == {"connect_timeout": 5, "options": "-c statement_timeout=30000"}
     assert settings.default_auto_field == SQL_DEFAULT_AUTO_FIELD
     assert settings.migration_modules == {} and settings.installed_apps(APPS) == APPS
 
@@ -66,8 +71,53 @@ def test_mongodb_url_keeps_the_whole_uri_as_host(url):
     settings = engine_settings(url)
 
     assert settings.vendor == "mongodb"
-    assert settings.database == {"ENGINE": MONGO_ENGINE, "HOST": url, "NAME": "contacts", "OPTIONS": {}}
+    assert settings.database == {
+        "ENGINE": MONGO_ENGINE,
+        "HOST": url,
+        "NAME": "contacts",
+        "OPTIONS": MONGO_TIMEOUTS,
+    }
     assert settings.default_auto_field == MONGO_DEFAULT_AUTO_FIELD
+
+
+def test_timeouts_are_configurable_per_engine():
+    kwargs = {"connect_timeout": 2, "statement_timeout_ms": 1500}
+
+    assert engine_settings("sqlite:///x.sqlite3", **kwargs).database["OPTIONS"]["timeout"] == 2
+    assert engine_settings("postgres://db/contacts", **kwargs).database["OPTIONS"] == {
+        "connect_timeout": 2,
+        "options": "-c statement_timeout=1500",
+    }
+    assert engine_settings("mongodb://db/contacts", **kwargs).database["OPTIONS"] == {
+        "serverSelectionTimeoutMS": 2000,
+        "connectTimeoutMS": 2000,
+        "socketTimeoutMS": 1500,
+    }
+
+
+def test_a_zero_timeout_means_no_limit():
+    kwargs = {"connect_timeout": 0, "statement_timeout_ms": 0}
+
+    assert engine_settings("postgres://db/contacts", **kwargs).database["OPTIONS"] == {}
+    assert engine_settings("mongodb://db/contacts", **kwargs).database["OPTIONS"] == {}
+
+
+def test_timeouts_in_the_url_win():
+    postgres = engine_settings(
+        "postgres://db/contacts?connect_timeout=9&options=-c%20statement_timeout%3D100",
+        statement_timeout_ms=5,
+    )
+    mongodb = engine_settings("mongodb://db/contacts?sockettimeoutms=100")
+
+    assert postgres.database["OPTIONS"] == {"connect_timeout": 9, "options": "-c statement_timeout=100"}
+    assert "socketTimeoutMS" not in mongodb.database["OPTIONS"]
+    assert mongodb.database["OPTIONS"]["connectTimeoutMS"] == 5000
+
+
+def test_postgres_keeps_other_server_options_from_the_url():
+    settings = engine_settings("postgres://db/contacts?options=-c%20search_path%3Dapp")
+
+    assert settings.database["OPTIONS"]["options"] == "-c search_path=app -c statement_timeout=30000"
 
 
 def test_mongodb_replaces_contrib_apps_in_place_and_uses_mongo_migrations():

@@ -7,7 +7,7 @@ tested without that engine being reachable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -45,36 +45,75 @@ class EngineSettings:
         return [self.app_replacements.get(app, app) for app in apps]
 
 
-def engine_settings(url: str, *, offline: bool = False, conn_max_age: int = 0) -> EngineSettings:
+def engine_settings(
+    url: str,
+    *,
+    offline: bool = False,
+    conn_max_age: int = 0,
+    connect_timeout: int = 5,
+    statement_timeout_ms: int = 30_000,
+) -> EngineSettings:
     """Settings for the engine named by `url`.
 
     `offline` keeps MongoDB's app configs and migration modules but swaps in Django's dummy
     engine, so `makemigrations` can run for MongoDB on a machine without a server.
+
+    `connect_timeout` (seconds) bounds the wait for the server (PostgreSQL, MongoDB) or for
+    SQLite's write lock; `statement_timeout_ms` bounds one statement (PostgreSQL) or one socket
+    read (MongoDB); 0 means no limit. Options given in the URL's query string win over both.
     """
     scheme = urlsplit(url).scheme.lower()
     if scheme in {"mongodb", "mongodb+srv"}:
-        return _mongodb_settings(url, offline=offline)
+        return _mongodb_settings(
+            url, offline=offline, connect_timeout=connect_timeout, statement_timeout_ms=statement_timeout_ms
+        )
     if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(
             f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite://, postgres:// or mongodb://"
         )
     database = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0)
-    vendor = "sqlite" if scheme == "sqlite" else "postgresql"
-    return EngineSettings(vendor=vendor, database=database, default_auto_field=SQL_DEFAULT_AUTO_FIELD)
+    options = database.setdefault("OPTIONS", {})
+    if scheme == "sqlite":
+        # A writer waits up to `timeout` for the lock instead of failing with "database is
+        # locked"; IMMEDIATE takes the lock at BEGIN, so a transaction that reads and then writes
+        # cannot deadlock against another one (SQLite would fail it without waiting).
+        options.setdefault("timeout", connect_timeout)
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        return EngineSettings(vendor="sqlite", database=database, default_auto_field=SQL_DEFAULT_AUTO_FIELD)
+    if connect_timeout:
+        options.setdefault("connect_timeout", connect_timeout)
+    if statement_timeout_ms:
+        # libpq's `options` passes server settings for the session; keep any the URL already gave.
+        server_options = options.get("options", "")
+        if "statement_timeout" not in server_options:
+            options["options"] = f"{server_options} -c statement_timeout={statement_timeout_ms}".strip()
+    return EngineSettings(vendor="postgresql", database=database, default_auto_field=SQL_DEFAULT_AUTO_FIELD)
 
 
-def _mongodb_settings(url: str, *, offline: bool) -> EngineSettings:
+def _mongodb_settings(
+    url: str, *, offline: bool, connect_timeout: int, statement_timeout_ms: int
+) -> EngineSettings:
     name = urlsplit(url).path.lstrip("/")
     if not name:
         raise ImproperlyConfigured(
             "A mongodb:// DATABASE_URL must name the database: mongodb://host:27017/contacts"
         )
+    # MongoClient keyword arguments override the connection string's options: set only those the
+    # URL does not (option names are case-insensitive there).
+    in_url = {key.lower() for key, _ in parse_qsl(urlsplit(url).query)}
+    timeouts = {
+        # Server selection covers "no server" and "no primary" (a replica set electing).
+        "serverSelectionTimeoutMS": connect_timeout * 1000,
+        "connectTimeoutMS": connect_timeout * 1000,
+        "socketTimeoutMS": statement_timeout_ms,
+    }
+    options = {key: value for key, value in timeouts.items() if value and key.lower() not in in_url}
     database = {
         "ENGINE": "django.db.backends.dummy" if offline else MONGO_ENGINE,
         # The backend takes the whole connection string as HOST (replica set, credentials, options).
         "HOST": url,
         "NAME": name,
-        "OPTIONS": {},
+        "OPTIONS": options,
     }
     return EngineSettings(
         vendor="mongodb",

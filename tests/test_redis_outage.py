@@ -1,0 +1,258 @@
+"""Production started while Redis is down: it still uses Redis, reports the outage, and recovers without a restart.
+
+A real production process (DEBUG=0, collected static files, Daphne), its cache, channel layer and
+broker pointed at a port where this test later starts a Redis server of its own.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HEALTH_TOKEN = secrets.token_urlsafe(24)
+USERNAME, PASSWORD = "olga-ops", "a-long-password-for-olga"
+# What the app reads; the test run sets some of them for itself (DEBUG=1, CONTACTS_TESTING=1).
+_APP_PREFIXES = ("DJANGO_", "CONTACTS_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_", "REDIS_URL")
+_APP_VARIABLES = {"CACHE_REDIS_URL", "CHANNELS_REDIS_URL", "CELERY_BROKER_URL", "STATIC_ROOT", "HEALTH_TOKEN"}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (Path("/usr/bin/redis-server").exists()), reason="redis-server is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _production_env(tmp_path: Path, redis_port: int) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(_APP_PREFIXES) and key not in _APP_VARIABLES
+    }
+    redis_url = f"redis://127.0.0.1:{redis_port}"
+    return {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "contactsite.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        # Databases 10-12: never the test run's 13-15 or a developer's 0-2.
+        "CACHE_REDIS_URL": f"{redis_url}/10",
+        "CHANNELS_REDIS_URL": f"{redis_url}/11",
+        "CELERY_BROKER_URL": f"{redis_url}/12",
+        "HEALTH_TOKEN": HEALTH_TOKEN,
+    }
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class Browser:
+    """urllib with cookies: enough to sign in through the real form."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
+        )
+
+    def request(self, path: str, *, data: dict | None = None, headers: dict | None = None) -> Answer:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return Answer(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, dict(error.headers), error.read())
+
+    def cookie(self, name: str) -> str:
+        return next(cookie.value for cookie in self.cookies if cookie.name == name)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@pytest.fixture
+def redis_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def production_server(tmp_path: Path, redis_port: int) -> Iterator[Browser]:
+    env = _production_env(tmp_path, redis_port)
+    for command in (
+        ["manage.py", "migrate", "--noinput"],
+        ["manage.py", "collectstatic", "--noinput"],
+        ["manage.py", "createsuperuser", "--noinput", "--username", USERNAME, "--email", "olga@example.com"],
+    ):
+        result = subprocess.run(
+            [sys.executable, *command],
+            cwd=REPO,
+            env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    port = _free_port()
+    log = (tmp_path / "daphne.log").open("w")
+    server = subprocess.Popen(
+        [
+            BIN / "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "contactsite.asgi:application",
+            "--no-server-name",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    browser = Browser(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                browser.request("/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"the server did not answer:\n{(tmp_path / 'daphne.log').read_text()[-4000:]}")
+        yield browser
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture
+def start_redis(redis_port: int) -> Iterator:
+    started: list[subprocess.Popen] = []
+
+    def start() -> redis.Redis:
+        started.append(
+            subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        client = redis.Redis(port=redis_port, db=10)
+        for _ in range(100):
+            try:
+                client.ping()
+                return client
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        pytest.fail(f"redis-server did not start on port {redis_port}")
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_production_reports_redis_down_keeps_serving_and_recovers_without_restart(
+    production_server: Browser, start_redis, redis_port: int
+):
+    # Redis is down: /healthz names each part on it, and says nothing about where it is.
+    health = production_server.request("/healthz")
+    assert health.status == 503
+    body = health.json()
+    assert body["failing"] == ["cache", "channel_layer", "broker"]
+    assert body["checks"]["database"] == {"ok": True}
+    assert str(redis_port) not in health.body.decode()
+    assert "Server" not in health.headers, "Daphne runs with --no-server-name"
+
+    # The token shows where: each part against its own URL.
+    details = production_server.request(
+        "/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}
+    ).json()
+    assert details["checks"]["cache"]["target"] == f"redis://127.0.0.1:{redis_port}/10"
+    assert details["checks"]["channel_layer"]["target"] == f"redis://127.0.0.1:{redis_port}/11"
+    assert details["checks"]["broker"]["target"] == f"redis://127.0.0.1:{redis_port}/12"
+    assert "ConnectionError" in details["checks"]["cache"]["error"]
+
+    # Pages and writes keep working meanwhile, quickly: the cache gives up in under a second.
+    started = time.monotonic()
+    login = production_server.request("/accounts/login/")
+    assert login.status == 200
+    assert "Content-Security-Policy" in login.headers
+    signed_in = production_server.request(
+        "/accounts/login/",
+        data={
+            "username": USERNAME,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": production_server.cookie("csrftoken"),
+        },
+    )
+    assert signed_in.status == 302, signed_in.body.decode()[:2000]
+    assert production_server.cookie("sessionid")
+    assert time.monotonic() - started < 5
+
+    # Redis comes up: the same process finds it, with no restart.
+    cache_db = start_redis()
+    deadline = time.monotonic() + 30
+    while (health := production_server.request("/healthz")).status != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert health.status == 200, health.body.decode()
+    checks = health.json()["checks"]
+    assert health.json()["status"] == "ok"
+    # Signed in as a superuser now: the session alone shows the details.
+    assert all(checks[name]["backend"] == "redis" for name in ("cache", "channel_layer", "broker"))
+
+    # And the app's cache really is that Redis: the probe's write through Django's cache is there.
+    assert b"contacts:1:healthz:probe" in cache_db.keys("contacts:*")
+    assert redis.Redis(port=redis_port, db=13).dbsize() == 0, "nothing in the test run's databases"
