@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = "Contacts"
+
+    def ready(self) -> None:
+        # Connects the receivers that count failed sign-ins (see contacts.accounts.throttle).
+        from contacts.accounts import receivers  # noqa: F401

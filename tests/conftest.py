@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from contacts.factories import ContactFactory, MembershipFactory, UserFactory, WorkspaceFactory
 from contacts.models import Role
+
+
+@pytest.fixture(autouse=True)
+def _own_signin_counters(settings):
+    """Each test counts failed sign-ins under its own cache keys: runs sharing the test Redis (at
+    the same time, or within the 15-minute window) must not lock each other's users out."""
+    settings.SIGNIN_THROTTLE_KEY_PREFIX = f"signin-test-{uuid.uuid4().hex}"
 
 
 @pytest.fixture
