@@ -269,6 +269,20 @@ class TagAdminForm(forms.ModelForm):
         # Compare the stored (normalised) form, so "VIP" is refused where "vip" exists.
         return normalize_tag_name(self.cleaned_data["name"])
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # A change form shows the workspace read-only, and ModelForm leaves fields it does not
+        # edit out of its unique checks: check the name against the tag's own workspace here.
+        name, workspace_id = cleaned.get("name"), self.instance.workspace_id
+        read_only_workspace = "workspace" not in cleaned and workspace_id
+        if (
+            read_only_workspace
+            and name
+            and selectors.tag_name_taken(workspace_id, name, exclude_id=self.instance.pk)
+        ):
+            self.add_error("name", "This workspace already has a tag with this name.")
+        return cleaned
+
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
@@ -311,8 +325,7 @@ class TagAdmin(admin.ModelAdmin):
         return ContactTag.objects.filter(tag_id=tag.id).count() if count is None else count
 
     def save_model(self, request: HttpRequest, obj: Tag, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        services.workspace_bump_version(workspace=obj.workspace)
+        services.tag_save(tag=obj)
 
     def delete_model(self, request: HttpRequest, obj: Tag) -> None:
         workspace = obj.workspace

@@ -6,16 +6,18 @@ their ValidationErrors are mapped back onto the form so each message shows next 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import UniqueConstraint
 
 from contacts import selectors, services
-from contacts.models import NOTES_MAX_LENGTH, Contact, Workspace
+from contacts.models import NOTES_MAX_LENGTH, Contact, Workspace, normalize_tag_name
 from contacts.selectors import CONTACT_ORDERINGS, DEFAULT_ORDERING, ContactQuery
-from contacts.services import CONTACT_FIELDS, ContactData
+from contacts.services import CONTACT_FIELDS, ContactData, EditConflictError, FieldConflict, comparable_value
 
 SEARCH_MAX_LENGTH = 100
 COMPANY_MAX_LENGTH = Contact._meta.get_field("company").max_length
@@ -37,9 +39,30 @@ class ContactFilterForm(forms.Form):
     sort = forms.CharField(required=False)
     page = forms.CharField(required=False)
 
+    # How each parameter is named in the messages about it.
+    PARAMETER_NAMES = {
+        "search": "The search",
+        "status": "The status filter",
+        "tag": "The tag filter",
+        "company": "The company filter",
+        "sort": "The sort order",
+        "page": "The page number",
+    }
+
     def __init__(self, data: Any, *, workspace: Workspace) -> None:
         super().__init__(data)
         self.workspace = workspace
+        # CharField refuses NUL characters (PostgreSQL can't take them) before any clean_<name>
+        # runs; its message would not say which parameter was dropped, this one does.
+        for name, field in self.fields.items():
+            field.validators = [
+                ProhibitNullCharactersValidator(
+                    message=f"{self.PARAMETER_NAMES[name]} contained a null character and was ignored."
+                )
+                if isinstance(validator, ProhibitNullCharactersValidator)
+                else validator
+                for validator in field.validators
+            ]
 
     def clean_search(self) -> str:
         search = self.cleaned_data["search"]
@@ -60,10 +83,13 @@ class ContactFilterForm(forms.Form):
         return status
 
     def clean_tag(self) -> str:
-        tag = self.cleaned_data["tag"]
+        # Tags are stored normalised (lower-case, single spaces): `?tag=VIP` means the tag "vip",
+        # as it does in the API.
+        raw = self.cleaned_data["tag"]
+        tag = normalize_tag_name(raw)
         if tag and not selectors.tag_exists(self.workspace, tag):
             raise ValidationError(
-                f"There is no tag “{_shown(tag)}” in this workspace; the tag filter was ignored.",
+                f"There is no tag “{_shown(raw)}” in this workspace; the tag filter was ignored.",
                 code="bad_tag",
             )
         return tag
@@ -89,7 +115,8 @@ class ContactFilterForm(forms.Form):
         page = self.cleaned_data["page"]
         if not page:
             return 1
-        if not page.isdigit() or not 1 <= int(page) <= 1_000_000:
+        # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() then refuses.
+        if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 1_000_000:
             raise ValidationError(f"“{_shown(page)}” is not a page number; showing page 1.", code="bad_page")
         return int(page)
 
@@ -123,14 +150,26 @@ def clean_tags_text(texts: list[str]) -> list[str]:
         raise ValidationError(error.message_dict.get("tags", error.messages)) from None
 
 
+def shown_values(contact: Contact, tags_text: str) -> dict[str, str]:
+    """The editable values of `contact` as its edit form shows them (the form's `seen`)."""
+    return {**{name: getattr(contact, name) or "" for name in CONTACT_FIELDS}, "tags": tags_text}
+
+
 class ContactForm(forms.ModelForm):
-    """Create / edit a contact. `save()` goes through the services, inside one workspace."""
+    """Create / edit a contact. `save()` goes through the services, inside one workspace.
+
+    An edit form carries `seen`: the values it showed when it opened. Saving writes only the
+    fields the user changed since (and the tags they added or removed), so a colleague's save of
+    other fields in the meantime is kept; where both changed one field, the service refuses with
+    `EditConflictError` and `rebased_on()` builds the form that lets the user choose.
+    """
 
     tags = forms.CharField(
         required=False,
         max_length=TAGS_INPUT_MAX_LENGTH,
         help_text="Separate tags with commas, e.g. “vip, newsletter”.",
     )
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Contact
@@ -141,8 +180,11 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.workspace = workspace
+        self.conflicts: list[FieldConflict] = []
         if self.instance.pk and "tags" not in self.initial:
             self.initial["tags"] = ", ".join(selectors.contact_tag_names(self.instance))
+        if self.instance.pk and "seen" not in self.initial:
+            self.initial["seen"] = json.dumps(shown_values(self.instance, self.initial["tags"]))
         hints = {
             "first_name": "given-name",
             "last_name": "family-name",
@@ -161,10 +203,75 @@ class ContactForm(forms.ModelForm):
     def clean_tags(self) -> list[str]:
         return clean_tags_text([self.cleaned_data["tags"]])
 
+    def clean_seen(self) -> dict[str, str] | None:
+        """What the form showed; None (save every field, as a plain scripted post does) when absent."""
+        try:
+            seen = json.loads(self.cleaned_data["seen"] or "null")
+        except ValueError:
+            return None
+        if not isinstance(seen, dict):
+            return None
+        return {name: value for name, value in seen.items() if isinstance(value, str)}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # After a conflict the user picks, per field, their value or the colleague's (now `seen`).
+        seen = cleaned.get("seen") or {}
+        for name in CONTACT_FIELDS:
+            if self.data.get(f"keep_{name}") == "theirs" and name in seen:
+                cleaned[name] = seen[name]
+                self.errors.pop(name, None)
+        return cleaned
+
+    def seen_values(self) -> dict[str, str] | None:
+        return self.cleaned_data.get("seen")
+
     def contact_data(self) -> ContactData:
         # "" rather than None: ContactData treats None as "leave unchanged", but a cleared field must clear.
         values = {name: self.cleaned_data.get(name) or "" for name in CONTACT_FIELDS}
-        return ContactData(**values, tags=self.cleaned_data["tags"])
+        seen = self.seen_values()
+        if seen is None:
+            return ContactData(**values, tags=self.cleaned_data["tags"])
+        changed = {
+            name: value
+            for name, value in values.items()
+            if name not in seen or comparable_value(name, value) != comparable_value(name, seen[name])
+        }
+        shown_tags = clean_tags_text([seen.get("tags", "")]) if "tags" in seen else []
+        wanted = self.cleaned_data["tags"]
+        return ContactData(
+            **changed,
+            tags_add=[name for name in wanted if name not in shown_tags],
+            tags_remove=[name for name in shown_tags if name not in wanted],
+        )
+
+    def rebased_on(self, conflict: EditConflictError) -> ContactForm:
+        """The form after a colleague's conflicting save: nothing was saved, nothing typed is lost.
+
+        Fields only the colleague changed now show their value; fields only this user changed
+        keep the user's; each field both changed keeps the user's value and lists the colleague's
+        beside it to pick from. `seen` becomes the stored contact, so saving again resolves it.
+        """
+        current = conflict.current
+        mine = self.contact_data()
+        changed_by_me = mine.field_changes()
+        current_tags = selectors.contact_tag_names(current)
+        data = self.data.copy()
+        for name in CONTACT_FIELDS:
+            if name not in changed_by_me:
+                data[name] = getattr(current, name) or ""
+        kept = [name for name in current_tags if name not in mine.tags_remove]
+        data["tags"] = ", ".join(kept + [name for name in mine.tags_add if name not in kept])
+        data["seen"] = json.dumps(shown_values(current, ", ".join(current_tags)))
+        rebased = ContactForm(data, instance=current, workspace=self.workspace)
+        rebased.conflicts = conflict.conflicts
+        rebased.is_valid()
+        for item in conflict.conflicts:
+            theirs = item.theirs or "(empty)"
+            rebased.add_error(
+                item.field, f"A colleague changed this to “{_shown(theirs, 60)}” while you were editing."
+            )
+        return rebased
 
     def save_via(self, write: Any) -> Contact | None:
         """Run a service write; on a ValidationError show its messages on the form and return None."""
@@ -199,22 +306,18 @@ class ContactForm(forms.ModelForm):
 
 
 class TagEditForm(forms.Form):
-    """The detail page's in-place tag editor: the current tags, one to remove, new ones to add."""
+    """The detail page's in-place tag editor: tags to add (comma-separated) or one to remove.
 
-    tags = forms.CharField(required=False, max_length=TAGS_INPUT_MAX_LENGTH)
-    remove = forms.CharField(required=False)
+    It sends the change, never the whole list it showed, so a colleague's tags added or removed
+    meanwhile stay as they left them.
+    """
 
-    def __init__(self, data: Any) -> None:
-        super().__init__(data)
-        # Each kept tag is its own hidden input, plus the free-text box: read every value.
-        self.tag_texts = data.getlist("tags") if hasattr(data, "getlist") else [data.get("tags", "")]
+    add = forms.CharField(required=False, max_length=TAGS_INPUT_MAX_LENGTH)
+    remove = forms.CharField(required=False, max_length=TAGS_INPUT_MAX_LENGTH)
 
-    def clean_tags(self) -> list[str]:
-        texts = self.tag_texts
-        if sum(len(text) for text in texts) > TAGS_INPUT_MAX_LENGTH:
-            raise ValidationError(f"Tags may be at most {TAGS_INPUT_MAX_LENGTH} characters in all.")
-        return clean_tags_text(texts)
+    def clean_add(self) -> list[str]:
+        return clean_tags_text([self.cleaned_data["add"]])
 
-    def tag_names(self) -> list[str]:
-        removed = " ".join(self.cleaned_data.get("remove", "").split()).lower()
-        return [name for name in self.cleaned_data["tags"] if name != removed]
+    def clean_remove(self) -> list[str]:
+        name = normalize_tag_name(self.cleaned_data["remove"])
+        return [name] if name else []

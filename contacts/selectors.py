@@ -13,7 +13,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 
-from contacts.models import Contact, ContactStatus, ContactTag, Membership, Tag, Workspace, fold
+from contacts.models import (
+    Contact,
+    ContactStatus,
+    ContactTag,
+    Membership,
+    Tag,
+    Workspace,
+    fold,
+    normalize_tag_name,
+)
 
 # Public sort keys → ORM ordering. Every ordering ends in the primary key so pages are stable.
 CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
@@ -89,8 +98,10 @@ def contacts_matching(workspace: Workspace, query: ContactQuery) -> QuerySet[Con
         contacts = contacts.filter(status=query.status)
     if query.company:
         contacts = contacts.filter(company__iexact=query.company)
-    if query.tag:
-        tagged_ids = ContactTag.objects.filter(tag__workspace=workspace, tag__name=query.tag).values_list(
+    tag = normalize_tag_name(query.tag)
+    if tag:
+        # Tags are stored normalised; `VIP` and ` vip ` name the tag "vip" from the page and the API alike.
+        tagged_ids = ContactTag.objects.filter(tag__workspace=workspace, tag__name=tag).values_list(
             "contact_id", flat=True
         )
         contacts = contacts.filter(id__in=list(tagged_ids))
@@ -172,7 +183,8 @@ def tag_suggestions(workspace: Workspace, prefix: str = "", *, limit: int = 10) 
 
 
 def tag_exists(workspace: Workspace, name: str) -> bool:
-    return tags_of(workspace).filter(name=name).exists()
+    """Whether the workspace has a tag of this name, in any case or spacing."""
+    return tags_of(workspace).filter(name=normalize_tag_name(name)).exists()
 
 
 def company_choices(workspace: Workspace, *, limit: int = 500) -> list[str]:
@@ -189,3 +201,8 @@ def company_choices(workspace: Workspace, *, limit: int = 500) -> list[str]:
 
 def status_choices() -> list[tuple[str, str]]:
     return list(ContactStatus.choices)
+
+
+def tag_name_taken(workspace_id: UUID, name: str, *, exclude_id: UUID | None = None) -> bool:
+    """Whether another tag of the workspace already has this (normalised) name."""
+    return Tag.objects.filter(workspace_id=workspace_id, name=name).exclude(pk=exclude_id).exists()

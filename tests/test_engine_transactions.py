@@ -16,6 +16,7 @@ from contacts import events, services
 from contacts.dbengine import after_commit, atomic, is_mongodb
 from contacts.models import Contact, Workspace
 from contacts.services import ContactData
+from contacts.services import contacts as contact_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,10 +98,10 @@ def test_a_contact_write_that_fails_announces_nothing(member, workspace, monkeyp
     sent = []
     monkeypatch.setattr(events, "contact_changed", lambda **kwargs: sent.append(kwargs))
 
-    def broken_tag_write(contact, tag_names):
+    def broken_tag_write(contact, *, add, remove):
         raise RuntimeError("the tag write failed")
 
-    monkeypatch.setattr(services, "_contact_tags_replace", broken_tag_write)
+    monkeypatch.setattr(contact_services, "_contact_tags_change", broken_tag_write)
 
     with pytest.raises(RuntimeError):
         services.contact_create(

@@ -1,4 +1,4 @@
-"""contacts/services.py: permissions, validation, the version counter, events after commit, tags."""
+"""contacts/services/: permissions, validation, the version counter, events after commit, tags."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from contacts.events import ChangeKind
 from contacts.factories import ContactFactory, TagFactory, UserFactory
 from contacts.models import ApiToken, Contact, ContactTag, Membership, Role, Tag, Workspace
 from contacts.services import MAX_TAGS_PER_CONTACT, ContactData
+from contacts.services import contacts as contact_services
 
 
 @pytest.fixture
@@ -144,7 +145,7 @@ def test_a_failure_inside_the_transaction_rolls_the_write_back_and_emits_nothing
         raise RuntimeError("disk full")
 
     # The last step inside every write's transaction.
-    monkeypatch.setattr(services, "_workspace_bump_version", fail)
+    monkeypatch.setattr(contact_services, "bump_workspace_version", fail)
     before = snapshot()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
@@ -154,10 +155,10 @@ def test_a_failure_inside_the_transaction_rolls_the_write_back_and_emits_nothing
 
 
 def test_a_failure_while_tagging_a_new_contact_leaves_no_contact_row(member, workspace, emitted, monkeypatch):
-    def fail(contact, tag_names):
+    def fail(contact, *, add, remove):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_contact_tags_replace", fail)
+    monkeypatch.setattr(contact_services, "_contact_tags_change", fail)
     before = snapshot()
 
     with pytest.raises(RuntimeError):

@@ -89,10 +89,8 @@ def test_htmx_tag_edit_sends_the_token_in_a_header(csrf_client, workspace, conta
     tags_url = reverse("contact_tags", kwargs={"slug": workspace.slug, "contact_id": contact.id})
     htmx = {"HX-Request": "true", "HX-Target": "tag-editor"}
 
-    refused = csrf_client.post(tags_url, {"tags": ["stolen"]}, headers=htmx)
-    accepted = csrf_client.post(
-        tags_url, {"tags": ["vip", "kept"]}, headers={**htmx, "X-CSRFToken": header_token}
-    )
+    refused = csrf_client.post(tags_url, {"add": "stolen"}, headers=htmx)
+    accepted = csrf_client.post(tags_url, {"add": "kept"}, headers={**htmx, "X-CSRFToken": header_token})
 
     assert refused.status_code == 403
     assert accepted.status_code == 200

@@ -29,10 +29,12 @@ _ERRORS_FOR_EVERY_OPERATION = {
     "404": "No such workspace for you (not a member), no such object in it, or no such page.",
     "406": "The `Accept` header asks for something other than JSON.",
     "429": "Too many requests; retry after the number of seconds in `Retry-After`.",
+    "500": "A fault on the server, not in the request; it is logged and retrying later may work.",
 }
 _ERRORS_FOR_BODIES = {
     "400": "Invalid input; the body names each field and what to fix.",
     "409": "Conflicts with existing data (an e-mail another contact of the workspace has); names the field.",
+    "413": "The body is larger than the server accepts (2.5 MB by default).",
     "415": "The body is not `application/json`.",
 }
 
@@ -60,7 +62,8 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 responses.setdefault(
                     "409", _error(_ERRORS_FOR_BODIES["409"], "#/components/schemas/ValidationError")
                 )
-                responses.setdefault("415", _error(_ERRORS_FOR_BODIES["415"], "#/components/schemas/Error"))
+                for code in ("413", "415"):
+                    responses.setdefault(code, _error(_ERRORS_FOR_BODIES[code], "#/components/schemas/Error"))
     return result
 
 
@@ -86,4 +89,26 @@ def add_contact_links(result: dict[str, Any], generator, request, public) -> dic
         for method, verb in _CONTACT_OPERATIONS.items()
         if method in paths[item]
     }
+    return result
+
+
+_ETAG_HEADER = {
+    "ETag": {
+        "description": 'The contact\'s version, e.g. `"3"`: send it back in `If-Match` to change the contact '
+        "only if nobody changed it since.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def add_contact_etags(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """Every answer that carries one contact also carries its version as `ETag`."""
+    for path, path_item in result.get("paths", {}).items():
+        if not path.endswith(("/contacts/", "/contacts/{contact_id}/")):
+            continue
+        for method, operation in path_item.items():
+            for code in ("200", "201", "412"):
+                response = operation.get("responses", {}).get(code)
+                if response and not (method == "get" and path.endswith("/contacts/")):
+                    response.setdefault("headers", {}).update(_ETAG_HEADER)
     return result

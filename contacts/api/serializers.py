@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
@@ -21,10 +22,20 @@ from contacts.models import (
 )
 from contacts.selectors import CONTACT_ORDERINGS, DEFAULT_ORDERING, ContactQuery
 from contacts.services import MAX_TAGS_PER_CONTACT, ContactData
+from contacts.text import (
+    NAME_NEEDS_VISIBLE,
+    OPTIONAL_LINE_PATTERN,
+    TEXT_NEEDS_VISIBLE,
+    VISIBLE_LINE_PATTERN,
+    clean_email,
+    validate_single_line,
+)
 
 # Text must contain something visible and no NUL (databases refuse it); published as a pattern.
+# Neither matches "": the schema offers blank text as a `oneOf` branch of its own, which must not
+# overlap the pattern's.
 VISIBLE_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
-NO_NUL_PATTERN = r"^[^\x00]*$"
+NO_NUL_PATTERN = r"^[^\x00]+$"
 TAG_PATTERN = tag_name_validator.regex.pattern
 MAX_SEARCH_LENGTH = 200
 
@@ -39,7 +50,17 @@ def _reject_lone_surrogates(value: str) -> str:
 
 
 class StrictStringMixin:
-    """Refuse numbers and booleans where the schema says string (DRF would quietly convert them)."""
+    """Refuse numbers and booleans where the schema says string (DRF would quietly convert them).
+
+    Lengths are measured on the text as sent, as the schema's `maxLength` says: DRF would trim
+    surrounding white space first and let 81 spaces through an 80-character limit.
+    """
+
+    def run_validation(self, data=serializers.empty):
+        max_length = getattr(self, "max_length", None)
+        if isinstance(data, str) and max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length)
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -52,17 +73,51 @@ class StrictRegexField(StrictStringMixin, serializers.RegexField):
 
 
 class StrictEmailField(StrictStringMixin, serializers.EmailField):
-    pass
+    """Refuses invisible characters and bad international domains saying so, then validates (and
+    hands on) the stored spelling: lower case, NFC, the domain in IDNA ASCII form."""
+
+    def to_internal_value(self, data):
+        try:
+            return clean_email(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class SingleLineTextValidator(RegexValidator):
+    """`contacts.text.validate_single_line`, whose messages name the problem. Its regular expression
+    publishes the rule in the schema (less the few invisible characters beyond the basic plane,
+    see `contacts.text.character_class`) and refuses whatever the two might ever disagree on."""
+
+    def __init__(self, *, required: bool, visible_message: str) -> None:
+        super().__init__(VISIBLE_LINE_PATTERN if required else OPTIONAL_LINE_PATTERN, visible_message)
+        self.visible_message = visible_message
+
+    def __call__(self, value: str) -> None:
+        validate_single_line(value, visible_message=self.visible_message)
+        super().__call__(value)
 
 
 class TextField(StrictStringMixin, serializers.CharField):
-    """CharField that refuses text no database can store, with the restriction in the schema."""
+    """CharField that refuses text no database can store, with the restriction in the schema.
 
-    def __init__(self, *, required_text: bool = False, **kwargs):
+    `single_line` fields (names and the like) follow the contact's text rules instead: no control
+    or bidi override characters, and something visible, not only zero-width or filler characters.
+    """
+
+    def __init__(
+        self, *, required_text: bool = False, single_line: bool = False, visible_message: str = "", **kwargs
+    ):
         kwargs.setdefault("allow_blank", not required_text)
-        pattern = VISIBLE_TEXT_PATTERN if required_text else NO_NUL_PATTERN
         super().__init__(**kwargs)
         self.validators.append(_reject_lone_surrogates)
+        if single_line:
+            self.validators.append(
+                SingleLineTextValidator(
+                    required=required_text, visible_message=visible_message or TEXT_NEEDS_VISIBLE
+                )
+            )
+            return
+        pattern = VISIBLE_TEXT_PATTERN if required_text else NO_NUL_PATTERN
         self.validators.append(
             RegexValidator(re.compile(pattern), "Enter visible text without NUL characters.")
         )
@@ -76,7 +131,7 @@ class WorkspaceSerializer(serializers.Serializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    """A contact as integrators see it (DESIGN.md "Outside contracts")."""
+    """A contact as integrators see it (docs/api.md)."""
 
     full_name = serializers.CharField(read_only=True)
     tags = serializers.SerializerMethodField()
@@ -97,8 +152,14 @@ class ContactSerializer(serializers.ModelSerializer):
             "tags",
             "created_at",
             "updated_at",
+            "version",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "version": {
+                "help_text": "Incremented by every change; sent as the `ETag`. Give it back in `If-Match`."
+            }
+        }
 
     def get_tags(self, contact: Contact) -> list[str]:
         return self.context.get("tags_by_contact", {}).get(contact.id, [])
@@ -107,8 +168,10 @@ class ContactSerializer(serializers.ModelSerializer):
 class ContactWriteSerializer(serializers.Serializer):
     """Input for create / put / patch; the service validates again (uniqueness, normalisation)."""
 
-    first_name = TextField(max_length=80, required_text=True)
-    last_name = TextField(max_length=80, required=False)
+    first_name = TextField(
+        max_length=80, required_text=True, single_line=True, visible_message=NAME_NEEDS_VISIBLE
+    )
+    last_name = TextField(max_length=80, required=False, single_line=True, visible_message=NAME_NEEDS_VISIBLE)
     email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True)
     phone = StrictRegexField(
         PHONE_PATTERN,
@@ -117,8 +180,8 @@ class ContactWriteSerializer(serializers.Serializer):
         allow_blank=True,
         error_messages={"invalid": phone_validator.message},
     )
-    company = TextField(max_length=120, required=False)
-    job_title = TextField(max_length=120, required=False)
+    company = TextField(max_length=120, required=False, single_line=True)
+    job_title = TextField(max_length=120, required=False, single_line=True)
     notes = TextField(max_length=NOTES_MAX_LENGTH, required=False, trim_whitespace=False)
     status = serializers.ChoiceField(choices=ContactStatus.choices, required=False)
     tags = serializers.ListField(

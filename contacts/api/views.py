@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contacts import selectors, services
+from contacts.api.errors import Conflict
 from contacts.api.pagination import ContactsPagination
 from contacts.api.serializers import (
     ContactQuerySerializer,
@@ -26,6 +28,20 @@ from contacts.models import Contact, Membership
 
 WORKSPACE_ID = OpenApiParameter("workspace_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 CONTACT_ID = OpenApiParameter("contact_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Change the contact only if it is still at this version: the `ETag` of your last read, "
+    'e.g. `"3"`. Otherwise nothing is changed and the answer is 412 with the current contact. '
+    "Without it, PATCH changes only the fields given (a colleague's other changes are kept).",
+)
+STALE = OpenApiResponse(
+    ContactSerializer,
+    description="`If-Match` names a version that is no longer current: nothing was changed; "
+    "the body and `ETag` are the contact as it is now.",
+)
+ETAG_VERSION = re.compile(r'(?:W/)?"(\d{1,18})"')
 
 
 def _uuid_or_404(value: str) -> UUID:
@@ -136,7 +152,7 @@ class ContactList(WorkspaceAPIView):
         contact = services.contact_create(
             workspace=self.workspace, by=self.membership, data=serializer.to_contact_data(replace=True)
         )
-        return Response(_contact_representation(contact), status=status.HTTP_201_CREATED)
+        return _contact_response(contact, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["contacts"], parameters=[WORKSPACE_ID, CONTACT_ID])
@@ -149,31 +165,64 @@ class ContactDetail(WorkspaceAPIView):
 
     @extend_schema(responses=ContactSerializer)
     def get(self, request: Request, workspace_id: str, contact_id: str) -> Response:
-        return Response(_contact_representation(self._contact(contact_id)))
+        """One contact; its `ETag` is its version."""
+        return _contact_response(self._contact(contact_id))
 
-    @extend_schema(request=ContactWriteSerializer, responses=ContactSerializer)
+    @extend_schema(
+        request=ContactWriteSerializer, responses={200: ContactSerializer, 412: STALE}, parameters=[IF_MATCH]
+    )
     def put(self, request: Request, workspace_id: str, contact_id: str) -> Response:
         """Replace the contact; omitted optional fields are cleared."""
         return self._update(request, contact_id, partial=False)
 
-    @extend_schema(request=ContactWriteSerializer(partial=True), responses=ContactSerializer)
+    @extend_schema(
+        request=ContactWriteSerializer(partial=True),
+        responses={200: ContactSerializer, 412: STALE},
+        parameters=[IF_MATCH],
+    )
     def patch(self, request: Request, workspace_id: str, contact_id: str) -> Response:
         """Change only the fields given."""
         return self._update(request, contact_id, partial=True)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 412: STALE}, parameters=[IF_MATCH])
     def delete(self, request: Request, workspace_id: str, contact_id: str) -> Response:
-        services.contact_delete(contact=self._contact(contact_id), by=self.membership)
+        """Delete the contact (final: a write racing it answers 404)."""
+        contact = self._contact(contact_id)
+        try:
+            services.contact_delete(
+                contact=contact, by=self.membership, if_version=_required_version(request, contact)
+            )
+        except services.StaleVersionError as stale:
+            return _contact_response(stale.current, status=status.HTTP_412_PRECONDITION_FAILED)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, contact_id: str, *, partial: bool) -> Response:
         contact = self._contact(contact_id)
         serializer = ContactWriteSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        contact = services.contact_update(
-            contact=contact, by=self.membership, data=serializer.to_contact_data(replace=not partial)
-        )
-        return Response(_contact_representation(contact))
+        try:
+            contact = services.contact_update(
+                contact=contact,
+                by=self.membership,
+                data=serializer.to_contact_data(replace=not partial),
+                if_version=_required_version(request, contact),
+            )
+        except services.StaleVersionError as stale:
+            return _contact_response(stale.current, status=status.HTTP_412_PRECONDITION_FAILED)
+        except services.EditConflictError as busy:
+            # Only when colleagues kept winning the race for this contact several times over.
+            raise Conflict({"detail": str(busy)}) from None
+        return _contact_response(contact)
+
+
+def _required_version(request: Request, contact: Contact) -> int | None:
+    """The version `If-Match` requires: None without one (or `*`); -1 (matches nothing) if stale."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    versions = {int(version) for version in ETAG_VERSION.findall(header)}
+    # The service compares again against a fresh read, so a write racing this one still loses.
+    return contact.version if contact.version in versions else -1
 
 
 @extend_schema(tags=["tags"], parameters=[WORKSPACE_ID])
@@ -186,6 +235,10 @@ class TagList(WorkspaceAPIView):
         return _simple_list(request, self, selectors.tags_with_counts(self.workspace), TagSerializer)
 
 
-def _contact_representation(contact: Contact) -> dict:
+def _contact_response(contact: Contact, *, status: int = status.HTTP_200_OK) -> Response:
+    """A contact with its version as `ETag`, the token `If-Match` gives back."""
     tags = {contact.id: selectors.contact_tag_names(contact)}
-    return ContactSerializer(contact, context={"tags_by_contact": tags}).data
+    code = status
+    response = Response(ContactSerializer(contact, context={"tags_by_contact": tags}).data, status=code)
+    response["ETag"] = f'"{contact.version}"'
+    return response

@@ -81,14 +81,23 @@ def contact_edit(request: HttpRequest, slug: str, contact_id: UUID) -> HttpRespo
     contact = contact_or_404(request.workspace, contact_id)
     membership = request.membership
     form = ContactForm(request.POST or None, instance=contact, workspace=request.workspace)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        saved = form.save_via(lambda data: services.contact_update(contact=contact, by=membership, data=data))
-        if saved is not None:
-            messages.success(request, f"Saved {saved.full_name}.")
-            return redirect(detail_url(slug, saved.id))
+        try:
+            saved = form.save_via(
+                lambda data: services.contact_update(
+                    contact=contact, by=membership, data=data, seen=form.seen_values()
+                )
+            )
+        except services.EditConflictError as conflict:
+            form, status = form.rebased_on(conflict), 409
+        else:
+            if saved is not None:
+                messages.success(request, f"Saved {saved.full_name}.")
+                return redirect(detail_url(slug, saved.id))
     # The heading names the contact as stored, not as half-typed into the failed form.
     stored = contact_or_404(request.workspace, contact_id) if form.is_bound else contact
-    return render(request, "contacts/form.html", {"form": form, "contact": stored})
+    return render(request, "contacts/form.html", {"form": form, "contact": stored}, status=status)
 
 
 @member_required(can_edit=True)

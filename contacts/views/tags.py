@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -25,14 +26,16 @@ def tag_editor_context(
     request: HttpRequest, contact: Contact, *, form: TagEditForm | None = None, refocus: bool = False
 ) -> dict[str, Any]:
     """What `contacts/_tags.html` needs; after a failed save it keeps what the user typed."""
-    typed = ""
-    if form is not None and form.errors:
-        typed = form.data.getlist("tags")[-1] if form.data.getlist("tags") else ""
+    tags = selectors.contact_tag_names(contact)
+    failed = form is not None and bool(form.errors)
     return {
         "contact": contact,
-        "tags": selectors.contact_tag_names(contact),
-        "tag_errors": form.errors.get("tags", []) if form is not None else [],
-        "typed_tags": typed,
+        "tags": tags,
+        # Suggestions leave out the tags the contact has; built here so no template escaping
+        # mangles names with & or ' (hx-vals is JSON inside an HTML attribute).
+        "suggest_vals": json.dumps({"exclude": ",".join(tags)}),
+        "tag_errors": [*form.errors.get("add", []), *form.errors.get("remove", [])] if failed else [],
+        "typed_tags": form.data.get("add", "") if failed else "",
         "can_edit": request.membership.can_edit,
         "refocus": refocus,
     }
@@ -41,14 +44,19 @@ def tag_editor_context(
 @member_required(can_edit=True)
 @require_POST
 def contact_tags(request: HttpRequest, slug: str, contact_id: UUID) -> HttpResponse:
-    """Replace the contact's tags; answers the editor fragment to HTMX, a redirect otherwise."""
+    """Add or remove tags; answers the editor fragment to HTMX, a redirect otherwise."""
     contact = contact_or_404(request.workspace, contact_id)
     form = TagEditForm(request.POST)
     if form.is_valid():
         try:
-            services.contact_set_tags(contact=contact, by=request.membership, tag_names=form.tag_names())
+            services.contact_change_tags(
+                contact=contact,
+                by=request.membership,
+                add=form.cleaned_data["add"],
+                remove=form.cleaned_data["remove"],
+            )
         except ValidationError as error:
-            form.add_error("tags", error.message_dict.get("tags", error.messages))
+            form.add_error("add", error.message_dict.get("tags", error.messages))
     if is_htmx_swap(request, "tag-editor"):
         context = tag_editor_context(request, contact, form=form, refocus=True)
         return render(request, "contacts/_tags.html", context)
@@ -64,10 +72,15 @@ def contact_tags(request: HttpRequest, slug: str, contact_id: UUID) -> HttpRespo
 def tag_suggest(request: HttpRequest, slug: str) -> HttpResponse:
     """Existing tags of the workspace that complete the last comma-separated word typed.
 
-    Reads `q` (or `tags`, the name of the inputs that ask) and leaves out tags already chosen,
+    Reads `q` (or `tags` / `add`, the names of the inputs that ask) and leaves out tags already chosen,
     both those typed before the last comma and those listed in `exclude`.
     """
-    text = (request.GET.get("q") or request.GET.get("tags") or "")[:SUGGEST_QUERY_MAX_LENGTH]
+    text = (request.GET.get("q") or request.GET.get("tags") or request.GET.get("add") or "")[
+        :SUGGEST_QUERY_MAX_LENGTH
+    ]
+    if "\x00" in text:
+        # No tag name holds a NUL and PostgreSQL refuses to even compare one: ignore what was typed.
+        text = ""
     *chosen, prefix = text.split(",")
     # A last word that already is a whole tag needs no suggesting either.
     chosen_names = {

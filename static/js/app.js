@@ -58,6 +58,31 @@
     input.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
+  // --- Forms that create or save: a double-click sends them once. -------------------------------
+  // The second click would otherwise post the same new contact again. The guard lifts after a few
+  // seconds so a request that failed in the network can be sent again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-submit-once")) return;
+    if (form.dataset.submitting) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.submitting = "true";
+    form.setAttribute("aria-busy", "true");
+    setTimeout(function () {
+      delete form.dataset.submitting;
+      form.removeAttribute("aria-busy");
+    }, 5000);
+  });
+  // Back/forward restores a page from the cache with the guard still set: clear it.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      delete form.dataset.submitting;
+      form.removeAttribute("aria-busy");
+    });
+  });
+
   // --- Workspace switcher: close the menu on Escape or a click elsewhere. ----------------------
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details[data-dismissable][open]").forEach(function (menu) {

@@ -59,6 +59,7 @@ def test_list_item_has_the_contract_fields(member_api, contact):
         "tags",
         "created_at",
         "updated_at",
+        "version",
     }
     assert item["full_name"] == "Annabel Leeds"
     assert item["tags"] == ["vip"]
@@ -374,3 +375,14 @@ def test_tags_list_counts_contacts(member_api, workspace, member):
         "unused": 0,
         "vip": 2,
     }
+
+
+def test_a_length_limit_counts_the_white_space_sent(member_api, contact):
+    response = member_api.patch(
+        f"/api/v1/workspaces/{contact.workspace_id}/contacts/{contact.id}/",
+        {"last_name": "\u0085" * 81},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "80 characters" in response.json()["last_name"][0]

@@ -17,6 +17,7 @@ from tests.mongodb.scenarios import (
     World,
     conditions,
     joined,
+    mentions,
     one_pipeline,
     scenario,
     sort_keys,
@@ -213,6 +214,14 @@ def tag_names_of_contacts(w: World) -> None:
 
 
 # --- tags and filter choices ----------------------------------------------------------------------
+
+
+@scenario(selectors.tag_name_taken)
+def tag_name_taken_looks_in_one_workspace(w: World) -> None:
+    assert selectors.tag_name_taken(w.workspace.id, "vip") is True
+    assert selectors.tag_name_taken(w.workspace.id, "vip", exclude_id=w.tag.id) is False
+    pipeline = w.db.pipelines(TAGS)[0]
+    assert mentions(pipeline, "workspace_id", w.workspace.id.hex)
 
 
 @scenario(selectors.tags_of, selectors.tag_exists)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from contacts import events, services
 from contacts.models import ApiToken, Role
-from contacts.services import ContactData
+from contacts.services import ContactData, common
 from tests.mongodb.scenarios import (
     CONTACT_TAGS,
     CONTACTS,
@@ -16,7 +16,9 @@ from tests.mongodb.scenarios import (
     TAGS,
     WORKSPACES,
     World,
+    conditions,
     inserted,
+    mentions,
     scenario,
 )
 
@@ -52,7 +54,7 @@ def workspace_create_adds_the_owner(w: World) -> None:
     assert membership["role"] == Role.OWNER and membership["user_id"] == w.outsider.pk
 
 
-@scenario(services.workspace_create)
+@scenario(services.workspace_create, common.unique_race_as_validation_error)
 def workspace_create_refuses_a_taken_slug(w: World) -> None:
     with pytest.raises(ValidationError, match="slug"):
         services.workspace_create(name="Copycat", slug="acme-sales", owner=w.outsider)
@@ -121,11 +123,14 @@ def contact_create_refuses_a_viewer(w: World) -> None:
 def contact_update_fields_and_tags(w: World) -> None:
     data = ContactData(company="Globex", tags=["partner"])
 
-    services.contact_update(contact=w.contact, by=w.member, data=data)
+    contact = services.contact_update(contact=w.contact, by=w.member, data=data)
 
     (update,) = w.db.ops("update_many", CONTACTS)
-    assert update.args[0] == {"_id": w.contact.id.hex}
+    # By primary key *and* the version read: a contact deleted or changed meanwhile matches nothing.
+    assert conditions(update.args[0]) == [{"_id": w.contact.id.hex}, {"version": 1}]
     assert update.args[1][0]["$set"]["company"] == {"$literal": "Globex"}
+    assert update.args[1][0]["$set"]["version"] == {"$literal": 2} and contact.version == 2
+    assert not inserted(w, CONTACTS), "an edit never inserts"
     (unlink,) = w.db.ops("delete_many", CONTACT_TAGS)
     assert unlink.args[0] == {
         "$and": [{"contact_id": w.contact.id.hex}, {"tag_id": {"$in": (w.tag.id.hex,)}}]
@@ -135,12 +140,42 @@ def contact_update_fields_and_tags(w: World) -> None:
     assert _events(w) == [(events.ChangeKind.UPDATED, w.contact.id)]
 
 
+@scenario(services.contact_update)
+def contact_update_of_a_deleted_contact_writes_nothing(w: World) -> None:
+    w.db.documents[CONTACTS] = [doc for doc in w.db.documents[CONTACTS] if doc["_id"] != w.contact.id.hex]
+
+    with pytest.raises(services.ContactGone):
+        services.contact_update(contact=w.contact, by=w.member, data=ContactData(company="Globex"))
+
+    assert not w.db.ops("insert_many") and not w.db.ops("update_many") and not w.after_commit
+
+
+@scenario(services.contact_update)
+def contact_update_with_a_stale_version_is_refused(w: World) -> None:
+    with pytest.raises(services.StaleVersionError):
+        services.contact_update(contact=w.contact, by=w.member, data=ContactData(company="X"), if_version=7)
+
+    assert not w.db.ops("update_many") and not w.after_commit
+
+
 @scenario(services.contact_set_tags)
 def contact_set_tags_to_none(w: World) -> None:
     services.contact_set_tags(contact=w.contact, by=w.member, tag_names=[])
 
     assert len(w.db.ops("delete_many", CONTACT_TAGS)) == 1
     assert not inserted(w, CONTACT_TAGS)
+    assert _events(w) == [(events.ChangeKind.UPDATED, w.contact.id)]
+
+
+@scenario(services.contact_change_tags)
+def contact_change_tags_adds_and_removes_by_name(w: World) -> None:
+    services.contact_change_tags(contact=w.contact, by=w.member, add=["Partner"], remove=["VIP"])
+
+    (unlink,) = w.db.ops("delete_many", CONTACT_TAGS)
+    assert mentions(unlink.args[0], "contact_id", w.contact.id.hex)
+    assert [doc["name"] for doc in inserted(w, TAGS)] == ["partner"]
+    (link,) = inserted(w, CONTACT_TAGS)
+    assert link["contact_id"] == w.contact.id.hex
     assert _events(w) == [(events.ChangeKind.UPDATED, w.contact.id)]
 
 
@@ -160,6 +195,15 @@ def contact_delete_removes_links_then_contact(w: World) -> None:
 
 
 @scenario(services.contact_delete)
+def contact_delete_with_if_match_deletes_only_that_version(w: World) -> None:
+    services.contact_delete(contact=w.contact, by=w.member, if_version=1)
+
+    (claim,) = w.db.ops("update_many", CONTACTS)
+    assert conditions(claim.args[0]) == [{"_id": w.contact.id.hex}, {"version": 1}]
+    assert len(w.db.ops("delete_many", CONTACTS)) == 1
+
+
+@scenario(services.contact_delete)
 def contact_delete_refuses_another_workspaces_contact(w: World) -> None:
     with pytest.raises(PermissionDenied):
         services.contact_delete(contact=w.foreign_contact, by=w.member)
@@ -167,7 +211,7 @@ def contact_delete_refuses_another_workspaces_contact(w: World) -> None:
     assert not w.db.ops("delete_many")
 
 
-@scenario(services.workspace_bump_version)
+@scenario(services.workspace_bump_version, common.bump_workspace_version)
 def workspace_bump_version_after_bulk_writes(w: World) -> None:
     services.workspace_bump_version(workspace=w.workspace)
 
@@ -178,12 +222,24 @@ def workspace_bump_version_after_bulk_writes(w: World) -> None:
 # --- tags ------------------------------------------------------------------------------------------
 
 
-@scenario(services.clean_tag_names)
+@scenario(services.clean_tag_names, services.comparable_value)
 def clean_tag_names_needs_no_database(w: World) -> None:
+    assert services.comparable_value("email", " Ann@EXAMPLE.com ") == "ann@example.com"
     assert services.clean_tag_names(["  VIP ", "vip", "Event  2026", ""]) == ["vip", "event 2026"]
     with pytest.raises(ValidationError):
         services.clean_tag_names(["<script>"])
     assert not w.db.operations
+
+
+@scenario(services.tag_save)
+def tag_save_renames_and_bumps_the_version(w: World) -> None:
+    w.tag.name = "Key Account"
+
+    services.tag_save(tag=w.tag)
+
+    (update,) = w.db.ops("update_many", TAGS)
+    assert update.args[1][0]["$set"]["name"] == {"$literal": "key account"}
+    assert _bumped_version(w)
 
 
 @scenario(services.tags_get_or_create)
