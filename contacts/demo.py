@@ -1,4 +1,4 @@
-"""Demo data for `manage.py seed_contacts` (DESIGN.md "Outside contracts").
+"""Demo data for `manage.py seed_contacts` (README "Demo logins"; docs/architecture.md).
 
 Idempotent: everything has a stable identity (users by username, workspaces by slug, seeded
 contacts by a UUID derived from their workspace and position), and a run only adds what is
@@ -348,7 +348,7 @@ def _factory_seed(seed: str) -> Iterator[None]:
 
 
 def seed_report(result: SeedResult) -> dict[str, Any]:
-    """`{"users": [...]}` exactly as DESIGN.md's contract for `seed_contacts --json`."""
+    """`{"users": [...]}`, the shape `seed_contacts --json` promises (docs/architecture.md)."""
     workspace_cache: dict[uuid.UUID, dict[str, Any]] = {}
 
     def describe(membership: Membership) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A stand-in MongoDB server for the compile check (DESIGN.md "Compile check without a server").
+"""A stand-in MongoDB server for the compile check (docs/mongodb.md, "What runs without a server").
 
 django-mongodb-backend compiles every queryset to an aggregation pipeline in Python and only
 then hands it to PyMongo. `stand_in_server()` gives the real `DatabaseWrapper` a client that
