@@ -266,6 +266,12 @@ class ContactForm(forms.ModelForm):
         rebased = ContactForm(data, instance=current, workspace=self.workspace)
         rebased.conflicts = conflict.conflicts
         rebased.is_valid()
+        if not conflict.conflicts:
+            # Colleagues saved this contact again and again while this save retried.
+            rebased.add_error(
+                None,
+                "Colleagues kept changing this contact while you saved. Check the values and save again.",
+            )
         for item in conflict.conflicts:
             theirs = item.theirs or "(empty)"
             rebased.add_error(

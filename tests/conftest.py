@@ -1,11 +1,14 @@
-"""Shared fixtures: a workspace with one member of each role, and a second, foreign workspace."""
+"""Shared fixtures: a workspace with one member of each role, a second, foreign workspace, and API
+clients authenticated the way integrators are (`Authorization: Token <key>`)."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from rest_framework.test import APIClient
 
+from contacts import services
 from contacts.factories import ContactFactory, MembershipFactory, UserFactory, WorkspaceFactory
 from contacts.models import Role
 
@@ -79,3 +82,24 @@ def member_client(client, member):
 def viewer_client(client, viewer):
     client.force_login(viewer.user)
     return client
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_get_or_create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def member_api(member):
+    return token_client(member.user)
+
+
+@pytest.fixture
+def viewer_api(viewer):
+    return token_client(viewer.user)
+
+
+@pytest.fixture
+def anonymous_api():
+    return APIClient()

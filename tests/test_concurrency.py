@@ -15,7 +15,6 @@ from collections.abc import Callable
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from contacts import selectors, services
 from contacts.factories import ContactFactory, MembershipFactory, TagFactory, UserFactory
@@ -68,13 +67,6 @@ def colleague_inserts_after_lookup(monkeypatch) -> Callable[[type, Callable[[], 
         monkeypatch.setattr(queryset_class, "get", get)
 
     return arrange
-
-
-@pytest.fixture
-def member_api(member) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_get_or_create(user=member.user).key}")
-    return client
 
 
 @pytest.fixture
@@ -494,3 +486,25 @@ def test_the_openapi_schema_documents_if_match_and_412(member_api):
     assert any(p["name"] == "If-Match" and p["in"] == "header" for p in operation["parameters"])
     assert "412" in operation["responses"]
     assert "ETag" in operation["responses"]["200"].get("headers", {})
+
+
+def test_a_save_that_keeps_losing_the_race_says_so_and_saves_nothing(
+    member_client, workspace, contact, monkeypatch
+):
+    fields = edit_form_fields(member_client.get(url("contact_edit", workspace, contact)))
+    monkeypatch.setattr(services.contacts, "_claim", lambda contact, read_version: False)
+
+    response = member_client.post(url("contact_edit", workspace, contact), {**fields, "company": "Globex"})
+
+    assert response.status_code == 409
+    assert "Colleagues kept changing this contact while you saved" in response.text
+    assert stored(contact).company == "Initech"
+
+
+def test_an_api_write_that_keeps_losing_the_race_answers_409(member_api, contact, monkeypatch):
+    monkeypatch.setattr(services.contacts, "_claim", lambda contact, read_version: False)
+
+    response = member_api.patch(api_url(contact), {"company": "Globex"}, format="json")
+
+    assert response.status_code == 409
+    assert stored(contact).company == "Initech"

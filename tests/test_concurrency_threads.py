@@ -14,9 +14,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from contacts import services
 from contacts.factories import ContactFactory
 from contacts.models import Contact, Tag
+from tests.conftest import token_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -25,14 +25,8 @@ ROUNDS = 15
 
 @pytest.fixture
 def api(member) -> Callable[[], APIClient]:
-    key = services.api_token_get_or_create(user=member.user).key
-
-    def client() -> APIClient:
-        new = APIClient()
-        new.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        return new
-
-    return client
+    """A new client per request: each thread needs its own."""
+    return lambda: token_client(member.user)
 
 
 def side_by_side(*requests: Callable[[], object]) -> list[object]:

@@ -21,6 +21,7 @@ import yaml
 
 from contacts.dbengine.config import engine_settings
 from contactsite.envparse import redis_reachable
+from tests.servers import free_port, running, wait_until_answering
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -269,12 +270,6 @@ def test_shell_script_parses(script):
     assert result.returncode == 0, result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str) -> int | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -305,30 +300,23 @@ def test_run_command_serves_the_login_page_on_a_fresh_copy_without_redis(tmp_pat
         "test-artifacts",
     )
     shutil.copytree(REPO, copy, ignore=ignored, symlinks=True)
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "dev.log"
     env = _app_env(REDIS_URL=DEAD_REDIS, PORT=str(port), VENV=str(Path(sys.prefix)))
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            ["bash", "scripts/dev.sh"],
-            cwd=copy,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with running(["bash", "scripts/dev.sh"], log=log, cwd=copy, env=env) as server:
         deadline = time.monotonic() + 240
-        status = None
-        while status != 200 and server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-            status = _get(f"http://127.0.0.1:{port}/accounts/login/")
+        wait_until_answering(
+            lambda: _get(f"http://127.0.0.1:{port}/accounts/login/") == 200,
+            process=server,
+            log=log,
+            within=240,
+            interval=0.5,
+        )
 
         banner = f"Contacts is running at http://127.0.0.1:{port}/"
         while banner not in log.read_text() and server.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)  # the script prints it just after it sees the port open
 
-        assert status == 200, log.read_text()[-4000:]
         output = log.read_text()
         assert banner in output
         assert "is not reachable" in output
@@ -338,6 +326,3 @@ def test_run_command_serves_the_login_page_on_a_fresh_copy_without_redis(tmp_pat
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         assert not _port_open(port), "the server outlived the RUN command"
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)

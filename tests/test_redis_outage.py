@@ -6,23 +6,18 @@ broker pointed at a port where this test later starts a Redis server of its own.
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
+
+from tests.servers import Browser, free_port, running, wait_until_answering
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -36,12 +31,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (Path("/usr/bin/redis-server").exists()), reason="redis-server is not installed"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _production_env(tmp_path: Path, redis_port: int) -> dict[str, str]:
@@ -67,47 +56,9 @@ def _production_env(tmp_path: Path, redis_port: int) -> dict[str, str]:
     }
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-class Browser:
-    """urllib with cookies: enough to sign in through the real form."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
-        )
-
-    def request(self, path: str, *, data: dict | None = None, headers: dict | None = None) -> Answer:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
-        try:
-            with self.opener.open(request, timeout=10) as response:
-                return Answer(response.status, dict(response.headers), response.read())
-        except urllib.error.HTTPError as error:
-            return Answer(error.code, dict(error.headers), error.read())
-
-    def cookie(self, name: str) -> str:
-        return next(cookie.value for cookie in self.cookies if cookie.name == name)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
 @pytest.fixture
 def redis_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -128,9 +79,9 @@ def production_server(tmp_path: Path, redis_port: int) -> Iterator[Browser]:
         )
         assert result.returncode == 0, result.stdout + result.stderr
 
-    port = _free_port()
-    log = (tmp_path / "daphne.log").open("w")
-    server = subprocess.Popen(
+    port = free_port()
+    log = tmp_path / "daphne.log"
+    with running(
         [
             BIN / "daphne",
             "-b",
@@ -140,31 +91,15 @@ def production_server(tmp_path: Path, redis_port: int) -> Iterator[Browser]:
             "contactsite.asgi:application",
             "--no-server-name",
         ],
+        log=log,
         cwd=REPO,
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    browser = Browser(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                browser.request("/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"the server did not answer:\n{(tmp_path / 'daphne.log').read_text()[-4000:]}")
+        stop_timeout=15,
+    ) as server:
+        browser = Browser(f"http://127.0.0.1:{port}")
+        # Any answer will do: /healthz answers 503 while Redis is down.
+        wait_until_answering(lambda: browser.request("/healthz"), process=server, log=log, within=60)
         yield browser
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 @pytest.fixture

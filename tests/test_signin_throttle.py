@@ -6,17 +6,12 @@ its own key prefix, so these tests see only their own attempts.
 
 from __future__ import annotations
 
-import http.cookiejar
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -28,6 +23,7 @@ from rest_framework.test import APIClient
 from contacts import services
 from contacts.accounts import throttle
 from contacts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.servers import Browser, free_port, running, wait_until_answering
 
 REPO = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -382,39 +378,15 @@ def test_password_change_works(member_client, member):
 # --- Two processes, one count ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _Browser:
-    """Just enough of a browser for Django's login form: cookies and the CSRF token."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
-        )
-
-    def open(self, path: str, data: dict | None = None) -> tuple[int, dict, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            with self.opener.open(self.base + path, body, timeout=10) as response:
-                return response.status, dict(response.headers), response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read().decode()
-
-    def sign_in(self, username: str, password: str) -> tuple[int, dict, str]:
-        status, _, page = self.open(LOGIN)
-        assert status == 200, page[:500]
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        return self.open(LOGIN, {"csrfmiddlewaretoken": token, "username": username, "password": password})
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+def _sign_in(browser: Browser, username: str, password: str) -> tuple[int, dict, str]:
+    """Django's login form as a browser fills it: the CSRF token from the page, then the POST."""
+    page = browser.request(LOGIN)
+    assert page.status == 200, page.text[:500]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = browser.request(
+        LOGIN, data={"csrfmiddlewaretoken": token, "username": username, "password": password}
+    )
+    return answer.status, answer.headers, answer.text
 
 
 @pytest.mark.slow
@@ -437,47 +409,24 @@ def test_failures_counted_by_two_processes_lock_the_account_in_both(client, db, 
     }
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=REPO, check=True, capture_output=True)
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        browser = _Browser(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 60
-        while server.poll() is None and time.monotonic() < deadline:
-            try:
-                if browser.open(LOGIN)[0] == 200:
-                    break
-            except OSError:
-                pass  # not listening yet
-            time.sleep(0.2)
-        else:
-            pytest.fail("the server did not start:\n" + (tmp_path / "server.log").read_text()[-3000:])
+    port = free_port()
+    log = tmp_path / "server.log"
+    with running(
+        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"], log=log, cwd=REPO, env=env
+    ) as server:
+        browser = Browser(f"http://127.0.0.1:{port}")
+        wait_until_answering(lambda: browser.request(LOGIN).status == 200, process=server, log=log, within=60)
 
         username = f"ghost-{uuid.uuid4().hex[:8]}"
         for _ in range(5):
-            status, _, page = browser.sign_in(username, "wrong")
+            status, _, page = _sign_in(browser, username, "wrong")
             assert status == 200 and "Please enter a correct username and password" in page
         fail_signin(client, username.upper(), 5)
 
         here = client.post(LOGIN, {"username": username, "password": "wrong"})
-        status, headers, page = browser.sign_in(username, "wrong")
+        status, headers, page = _sign_in(browser, username, "wrong")
 
         assert here.status_code == 429
         assert status == 429
         assert 850 <= int(headers["Retry-After"]) <= 900
         assert "Too many failed sign-in attempts for this account" in page
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()

@@ -183,7 +183,7 @@ def contact_delete(*, contact: Contact, by: Membership, if_version: int | None =
         ContactTag.objects.filter(contact_id=contact_id).delete()
         Contact.objects.filter(pk=contact_id).delete()
         version = bump_workspace_version(workspace)
-    _announce(contact, events.ChangeKind.DELETED, version, contact_id=contact_id)
+    _announce(contact, events.ChangeKind.DELETED, version)
 
 
 # --- Internals -----------------------------------------------------------------------------------
@@ -289,11 +289,11 @@ def _contact_tags_change(contact: Contact, *, add: list[str], remove: list[UUID]
         ContactTag.objects.bulk_create(ContactTag(contact=contact, tag=tag) for tag in tags)
 
 
-def _announce(contact: Contact, kind: events.ChangeKind, version: int, *, contact_id: Any = None) -> None:
+def _announce(contact: Contact, kind: events.ChangeKind, version: int) -> None:
     after_commit(
         events.contact_changed,
         workspace_id=contact.workspace_id,
-        contact_id=contact_id or contact.id,
+        contact_id=contact.id,
         kind=kind,
         version=version,
     )

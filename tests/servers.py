@@ -1,0 +1,131 @@
+"""A real server process for a test: a free port, a process that is always stopped, a wait until it
+answers, and a cookie-keeping HTTP client for it.
+
+For tests that need what the test client cannot give: another process (a count shared through Redis),
+the production server itself (Daphne, DEBUG=0), or the README's RUN command.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    """A port nothing listens on now, chosen by the OS, for the server started next to bind."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running(
+    command: Sequence[str | os.PathLike[str]],
+    *,
+    log: Path,
+    cwd: Path,
+    env: dict[str, str],
+    stop_timeout: float = 10,
+) -> Iterator[subprocess.Popen]:
+    """`command` in its own session, its output in `log`; stopped however the test ends.
+
+    Its own session makes it a process group of its own, so stopping it stops what it started too
+    (a script's servers and workers): SIGTERM to the group, SIGKILL if it is still running
+    `stop_timeout` seconds later.
+    """
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield process
+        finally:
+            # Not once it has been reaped (a test may stop it itself): its id could be another's by then.
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=stop_timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_until_answering(
+    probe: Callable[[], object],
+    *,
+    process: subprocess.Popen,
+    log: Path,
+    within: float = 60,
+    interval: float = 0.2,
+) -> None:
+    """Call `probe` until it returns something true, failing the test with the end of `log` if the
+    process ends or `within` seconds pass first. An OSError from `probe` means: not listening yet."""
+    deadline = time.monotonic() + within
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(interval)
+    pytest.fail(f"the server did not answer:\n{log.read_text()[-4000:]}")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class Browser:
+    """urllib with cookies: enough of a browser to sign in through Django's real login form.
+
+    Redirects are not followed: a redirect is what the tests check (a sign-in answers 302).
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
+        )
+
+    def request(self, path: str, *, data: dict | None = None, headers: dict | None = None) -> Answer:
+        """GET `path`, or POST `data` form-encoded; an error status is an answer too."""
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return Answer(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, dict(error.headers), error.read())
+
+    def cookie(self, name: str) -> str:
+        return next(cookie.value for cookie in self.cookies if cookie.name == name)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
