@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 
+from contacts.cache import cached, workspace_key
 from contacts.models import (
     Contact,
     ContactStatus,
@@ -108,6 +110,20 @@ def contacts_matching(workspace: Workspace, query: ContactQuery) -> QuerySet[Con
     return contacts.order_by(*CONTACT_ORDERINGS.get(query.ordering, CONTACT_ORDERINGS[DEFAULT_ORDERING]))
 
 
+# What a cached page holds of each contact: every column but the derived search text.
+_ROW_FIELDS = tuple(f.attname for f in Contact._meta.concrete_fields if f.name != "search_text")
+
+
+class _Count:
+    """Stands in for the matching contacts where a Paginator only needs their number."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+
 @dataclass
 class ContactPage:
     page: Page
@@ -123,13 +139,56 @@ class ContactPage:
 
 
 def contact_page(workspace: Workspace, query: ContactQuery, *, per_page: int | None = None) -> ContactPage:
-    """One page of the contact list with each contact's tag names (two queries plus the count)."""
-    paginator = Paginator(contacts_matching(workspace, query), per_page or settings.CONTACTS_PAGE_SIZE)
-    page = paginator.get_page(query.page)
-    page.object_list = list(page.object_list)
-    return ContactPage(
-        page=page, tags_by_contact=tag_names_by_contact(contact.id for contact in page.object_list)
+    """One page of the list with each contact's tag names, shared by the page and the API.
+
+    Served from the cache while the workspace has not changed; a page number past the end gives
+    the last page (as `Paginator.get_page` does), and `page.number` says which one it is.
+    """
+    per_page = per_page or settings.CONTACTS_PAGE_SIZE
+    data = cached(
+        workspace_key(workspace, "page", query, per_page),
+        lambda: _contact_page_data(workspace, query, per_page),
     )
+    paginator = Paginator(_Count(data["count"]), per_page)
+    contacts = [_contact_from_row(workspace, row) for row in data["rows"]]
+    return ContactPage(page=Page(contacts, data["number"], paginator), tags_by_contact=data["tags"])
+
+
+def _contact_page_data(workspace: Workspace, query: ContactQuery, per_page: int) -> dict[str, Any]:
+    """The page as plain data: the count, the page number, the rows and their tag names (three queries)."""
+    paginator = Paginator(contacts_matching(workspace, query).values(*_ROW_FIELDS), per_page)
+    page = paginator.get_page(query.page)
+    rows = list(page.object_list)
+    tags = dict(tag_names_by_contact(row["id"] for row in rows))
+    return {"count": paginator.count, "number": page.number, "rows": rows, "tags": tags}
+
+
+def _contact_from_row(workspace: Workspace, row: dict[str, Any]) -> Contact:
+    contact = Contact(**row)
+    contact.workspace = workspace  # already loaded: spares a query per row
+    contact._state.adding = False
+    return contact
+
+
+def contact_count(workspace: Workspace) -> int:
+    """How many contacts the workspace has (cached per workspace version)."""
+    return cached(workspace_key(workspace, "count"), lambda: contacts_of(workspace).count())
+
+
+def contact_detail(workspace: Workspace, contact_id: UUID) -> tuple[Contact, list[str]] | None:
+    """A contact and its tag names for reading (the detail page, the API), or None if not found.
+
+    Cached per workspace version; writes read the contact fresh instead (`contact_in`).
+    """
+
+    def compute() -> dict[str, Any]:
+        row = contacts_of(workspace).filter(pk=contact_id).values(*_ROW_FIELDS).first()
+        return {"row": row, "tags": tag_names_by_contact([contact_id]).get(contact_id, []) if row else []}
+
+    data = cached(workspace_key(workspace, "contact", contact_id), compute)
+    if data["row"] is None:
+        return None
+    return _contact_from_row(workspace, data["row"]), data["tags"]
 
 
 def tag_names_by_contact(contact_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
@@ -197,6 +256,28 @@ def company_choices(workspace: Workspace, *, limit: int = 500) -> list[str]:
         .order_by("company")[:limit]
     )
     return [row["company"] for row in rows]
+
+
+def list_filter_choices(workspace: Workspace, *, tag_limit: int) -> dict[str, list[str]]:
+    """The list filter's companies and tags (cached per workspace version)."""
+    return cached(
+        workspace_key(workspace, "choices", tag_limit),
+        lambda: {
+            "companies": company_choices(workspace),
+            "tags": tag_suggestions(workspace, limit=tag_limit),
+        },
+    )
+
+
+def tag_list(workspace: Workspace) -> list[dict[str, Any]]:
+    """The workspace's tags with how many contacts carry each, as plain data (cached)."""
+    return cached(
+        workspace_key(workspace, "tags"),
+        lambda: [
+            {"id": tag.id, "name": tag.name, "contact_count": tag.contact_count}
+            for tag in tags_with_counts(workspace)
+        ],
+    )
 
 
 def status_choices() -> list[tuple[str, str]]:

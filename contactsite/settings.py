@@ -75,6 +75,9 @@ INSTALLED_APPS = ENGINE.installed_apps(
 )
 
 MIDDLEWARE = [
+    # First, so its `Server-Timing` covers every response (HTTPS redirects included) and counts the
+    # queries of every middleware below it.
+    "contacts.server_timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so static files and every early response carry the same headers.
     "contacts.middleware.SecurityHeadersMiddleware",
@@ -188,7 +191,20 @@ if REDIS_AVAILABLE:
                 "SOCKET_TIMEOUT": 0.5,
                 "IGNORE_EXCEPTIONS": True,
             },
-        }
+        },
+        # The read layer's cache-aside (contacts/cache.py): the same Redis, but errors are raised
+        # so the read layer can stop asking a dead Redis for a while instead of waiting each time.
+        "reads": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": CACHE_REDIS_URL,
+            "KEY_PREFIX": "contacts",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                "IGNORE_EXCEPTIONS": False,
+            },
+        },
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -211,7 +227,8 @@ if REDIS_AVAILABLE:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 300}}
+    _local_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 300}
+    CACHES = {"default": _local_cache, "reads": {**_local_cache, "LOCATION": "reads"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
@@ -299,6 +316,18 @@ HEALTH_TOKEN = env.get("HEALTH_TOKEN") or ""
 
 # --- Product settings ----------------------------------------------------------------------
 CONTACTS_PAGE_SIZE = 50
+
+# The read layer's cache (contacts/cache.py): lists, filter choices, contacts and tag counts,
+# keyed by workspace and its change version.
+CONTACTS_CACHE_ENABLED = env_bool(env.get("CONTACTS_CACHE_ENABLED"), default=True)
+CONTACTS_CACHE_ALIAS = "reads"
+CONTACTS_CACHE_TTL = env_int("CONTACTS_CACHE_TTL", env.get("CONTACTS_CACHE_TTL"), default=300)
+# A reader that finds another computing the same value waits this long for it (seconds); the lock
+# itself expires after LOCK_TIMEOUT in case its holder died.
+CONTACTS_CACHE_LOCK_WAIT = 1.0
+CONTACTS_CACHE_LOCK_TIMEOUT = 10
+# After a Redis error, reads skip the cache for this many seconds (one warning each time).
+CONTACTS_CACHE_RETRY_AFTER = 5
 
 # Sign-in and password reset throttling (contacts/accounts/throttle.py). Each window opens with the
 # first counted event; counts live in the cache, so every process shares them.

@@ -74,7 +74,9 @@ def problems_in(response) -> list[str]:
 
 @pytest.fixture
 def listed(workspace):
-    return ContactFactory(workspace=workspace, first_name="Annabel", last_name="Leeds", tags=["vip"])
+    return ContactFactory(
+        workspace=workspace, first_name="Annabel", last_name="Leeds", tags=["vip"], status="lead"
+    )
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())

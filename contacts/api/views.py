@@ -131,17 +131,17 @@ class ContactList(WorkspaceAPIView):
         """Contacts of the workspace: search, filter by tag / company / status, order, page."""
         query_serializer = _validated_query(ContactQuerySerializer, request)
         query = query_serializer.to_query()
-
-        def represent(page: list[Contact]) -> list:
-            tags = selectors.tag_names_by_contact(contact.id for contact in page)
-            return ContactSerializer(page, many=True, context={"tags_by_contact": tags}).data
-
-        return _page_response(
-            request,
-            self,
-            selectors.contacts_matching(self.workspace, query),
-            page_size=query_serializer.validated_data["page_size"],
-            represent=represent,
+        # The same cached page the HTML list shows (for the same query and page size).
+        result = selectors.contact_page(
+            self.workspace, query, per_page=query_serializer.validated_data["page_size"]
+        )
+        if result.page.number != query.page:
+            raise exceptions.NotFound("Invalid page.")
+        paginator = ContactsPagination()
+        paginator.page, paginator.request = result.page, request
+        context = {"tags_by_contact": result.tags_by_contact}
+        return paginator.get_paginated_response(
+            ContactSerializer(result.contacts, many=True, context=context).data
         )
 
     @extend_schema(request=ContactWriteSerializer, responses={201: ContactSerializer})
@@ -166,7 +166,11 @@ class ContactDetail(WorkspaceAPIView):
     @extend_schema(responses=ContactSerializer)
     def get(self, request: Request, workspace_id: str, contact_id: str) -> Response:
         """One contact; its `ETag` is its version."""
-        return _contact_response(self._contact(contact_id))
+        found = selectors.contact_detail(self.workspace, _uuid_or_404(contact_id))
+        if found is None:
+            raise exceptions.NotFound("No such contact in this workspace.")
+        contact, tags = found
+        return _contact_response(contact, tags=tags)
 
     @extend_schema(
         request=ContactWriteSerializer, responses={200: ContactSerializer, 412: STALE}, parameters=[IF_MATCH]
@@ -232,13 +236,17 @@ class TagList(WorkspaceAPIView):
     @extend_schema(parameters=[PageQuerySerializer], responses=TagSerializer(many=True))
     def get(self, request: Request, workspace_id: str) -> Response:
         """The workspace's tags with how many contacts carry each."""
-        return _simple_list(request, self, selectors.tags_with_counts(self.workspace), TagSerializer)
+        return _simple_list(request, self, selectors.tag_list(self.workspace), TagSerializer)
 
 
-def _contact_response(contact: Contact, *, status: int = status.HTTP_200_OK) -> Response:
+def _contact_response(
+    contact: Contact, *, status: int = status.HTTP_200_OK, tags: list[str] | None = None
+) -> Response:
     """A contact with its version as `ETag`, the token `If-Match` gives back."""
-    tags = {contact.id: selectors.contact_tag_names(contact)}
+    names = selectors.contact_tag_names(contact) if tags is None else tags
     code = status
-    response = Response(ContactSerializer(contact, context={"tags_by_contact": tags}).data, status=code)
+    response = Response(
+        ContactSerializer(contact, context={"tags_by_contact": {contact.id: names}}).data, status=code
+    )
     response["ETag"] = f'"{contact.version}"'
     return response

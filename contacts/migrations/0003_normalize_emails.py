@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 
 from django.db import migrations
+from django.db.models import F
 
 # The product's own function, not a frozen copy: the point is that old rows end up spelled the
 # way the code stores new ones.
@@ -70,6 +71,11 @@ def normalize_emails(apps, schema_editor) -> None:
     updated, collisions = normalize_contact_emails(contact_model, schema_editor.connection.alias)
     if updated:
         sys.stdout.write(f"\n  Normalised the e-mail address of {updated} contact(s).")
+        # Rows changed behind the services: cached reads of every workspace move on.
+        workspace_model = apps.get_model("contacts", "Workspace")
+        workspace_model.objects.using(schema_editor.connection.alias).update(
+            change_version=F("change_version") + 1
+        )
     if collisions:
         lines = "".join(f"\n    {collision}" for collision in collisions)
         sys.stdout.write(

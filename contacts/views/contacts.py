@@ -5,14 +5,18 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 
 from contacts import selectors, services
+from contacts.cache import cached, workspace_key
 from contacts.decorators import member_required
 from contacts.forms import ContactFilterForm, ContactForm
-from contacts.models import Contact
+from contacts.models import Contact, Workspace
+from contacts.selectors import ContactQuery
 from contacts.views.common import contact_or_404, detail_url, is_htmx_swap
 from contacts.views.listing import list_links
 from contacts.views.tags import tag_editor_context
@@ -27,38 +31,68 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
     form = ContactFilterForm(request.GET, workspace=workspace)
     form.is_valid()
     query = form.to_query()
-    result = selectors.contact_page(workspace, query)
-    workspace_total = selectors.contacts_of(workspace).count() if query.filters_active() else result.total
+    can_edit = request.membership.can_edit
+    # The rows, count and pages are the same for every member with the same role, so they are
+    # cached rendered (per workspace version, query and role); messages about this request's
+    # query string are not.
+    results = cached(
+        workspace_key(workspace, "results-html", query, can_edit, request.path, workspace.name),
+        lambda: _render_results(request, query),
+    )
     context = {
         "query": query,
         "problems": form.problems(),
-        "page": result.page,
-        "rows": [(contact, result.tags_by_contact.get(contact.id, [])) for contact in result.contacts],
-        "matching": result.total,
-        "workspace_total": workspace_total,
-        "can_edit": request.membership.can_edit,
-        **list_links(request, query, result.page),
+        "results_body": mark_safe(results["html"]),  # rendered by our own template, escaped there
+        "can_edit": can_edit,
     }
     if is_htmx_swap(request, "results"):
         response = render(request, "contacts/_results.html", context)
         # The address bar shows the tidy query, not every empty field of the filter form.
-        response["HX-Push-Url"] = context["current_url"]
+        response["HX-Push-Url"] = results["current_url"]
     else:
-        context |= {
-            "status_choices": selectors.status_choices(),
-            "tag_choices": selectors.tag_suggestions(workspace, limit=TAG_FILTER_CHOICES),
-            "company_choices": selectors.company_choices(workspace),
-        }
+        filters = cached(
+            workspace_key(workspace, "filters-html", query.tag, query.company),
+            lambda: _render_filter_choices(workspace, query),
+        )
+        context |= {"status_choices": selectors.status_choices(), "filter_choices": mark_safe(filters)}
         response = render(request, "contacts/list.html", context)
     # The same URL answers a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
 
+def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, str]:
+    """The list's rows, count and page links, rendered, with the tidy address of the page shown."""
+    workspace = request.workspace
+    result = selectors.contact_page(workspace, query)
+    workspace_total = selectors.contact_count(workspace) if query.filters_active() else result.total
+    links = list_links(request, query, result.page)
+    context = {
+        "query": query,
+        "page": result.page,
+        "rows": [(contact, result.tags_by_contact.get(contact.id, [])) for contact in result.contacts],
+        "matching": result.total,
+        "workspace_total": workspace_total,
+        "can_edit": request.membership.can_edit,
+        **links,
+    }
+    html = render_to_string("contacts/_results_body.html", context, request=request)
+    return {"html": html, "current_url": links["current_url"]}
+
+
+def _render_filter_choices(workspace: Workspace, query: ContactQuery) -> str:
+    choices = selectors.list_filter_choices(workspace, tag_limit=TAG_FILTER_CHOICES)
+    context = {"query": query, "tag_choices": choices["tags"], "company_choices": choices["companies"]}
+    return render_to_string("contacts/_filter_choices.html", context)
+
+
 @member_required
 def contact_detail(request: HttpRequest, slug: str, contact_id: UUID) -> HttpResponse:
-    contact = contact_or_404(request.workspace, contact_id)
-    context = {"contact": contact, **tag_editor_context(request, contact)}
+    found = selectors.contact_detail(request.workspace, contact_id)
+    if found is None:
+        raise Http404("No contact with this address in this workspace.")
+    contact, tags = found
+    context = {"contact": contact, **tag_editor_context(request, contact, tags=tags)}
     return render(request, "contacts/detail.html", context)
 
 

@@ -23,10 +23,15 @@ SUGGEST_QUERY_MAX_LENGTH = 200
 
 
 def tag_editor_context(
-    request: HttpRequest, contact: Contact, *, form: TagEditForm | None = None, refocus: bool = False
+    request: HttpRequest,
+    contact: Contact,
+    *,
+    tags: list[str] | None = None,
+    form: TagEditForm | None = None,
+    refocus: bool = False,
 ) -> dict[str, Any]:
     """What `contacts/_tags.html` needs; after a failed save it keeps what the user typed."""
-    tags = selectors.contact_tag_names(contact)
+    tags = selectors.contact_tag_names(contact) if tags is None else tags
     failed = form is not None and bool(form.errors)
     return {
         "contact": contact,

@@ -92,6 +92,26 @@ def contact_in_a_workspace(w: World) -> None:
         assert {"workspace_id": w.workspace.id.hex} in conditions(stage(pipeline, "$match"))
 
 
+@scenario(selectors.contact_detail)
+def contact_detail_reads_one_contact_of_the_workspace_and_its_tags(w: World) -> None:
+    w.db.answer(CONTACT_TAGS, [joined(w.link, tag=w.tag)])
+
+    contact, tags = selectors.contact_detail(w.workspace, w.contact.id)
+
+    assert (contact.id, contact.first_name, tags) == (w.contact.id, "Annabel", ["vip"])
+    row_read = w.db.pipelines(CONTACTS)[0]
+    assert {"workspace_id": w.workspace.id.hex} in conditions(stage(row_read, "$match"))
+    assert selectors.contact_detail(w.workspace, w.foreign_contact.id) is None
+
+
+@scenario(selectors.contact_count)
+def contact_count_of_a_workspace(w: World) -> None:
+    w.db.answer(CONTACTS, [{"__count": 2}])
+
+    assert selectors.contact_count(w.workspace) == 2
+    assert mentions(one_pipeline(w, CONTACTS), "workspace_id", w.workspace.id.hex)
+
+
 @scenario(selectors.contacts_matching, selectors.search_words)
 def contacts_matching_search_words(w: World) -> None:
     found = list(selectors.contacts_matching(w.workspace, ContactQuery(search="  ann LÉE ")))
@@ -240,6 +260,23 @@ def tags_with_contact_counts(w: World) -> None:
 
     assert [(tag.name, tag.contact_count) for tag in tags] == [("vip", 3)]
     assert "$group" in str(one_pipeline(w, CONTACT_TAGS))
+
+
+@scenario(selectors.tag_list)
+def tag_list_is_plain_data(w: World) -> None:
+    w.db.answer(CONTACT_TAGS, [{"tag_id": w.tag.id.hex, "n": 3}])
+
+    assert selectors.tag_list(w.workspace) == [{"id": w.tag.id, "name": "vip", "contact_count": 3}]
+
+
+@scenario(selectors.list_filter_choices)
+def list_filter_choices_read_companies_and_tags(w: World) -> None:
+    w.db.answer(CONTACTS, [{"company": "Initech", "contacts": 1}])
+
+    choices = selectors.list_filter_choices(w.workspace, tag_limit=200)
+
+    assert choices == {"companies": ["Initech"], "tags": ["vip"]}
+    assert stage(one_pipeline(w, TAGS), "$limit") == 200
 
 
 @scenario(selectors.tag_suggestions)

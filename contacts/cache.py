@@ -1,0 +1,172 @@
+"""Cache-aside for the read layer: plain data in Redis, keyed by workspace and its change version.
+
+Every key names the workspace and the workspace's `change_version`, which every write bumps inside
+its transaction. A reader takes the version from the workspace row it already loaded for the
+permission check, so the first read after a commit (in any process) asks for a new key and never
+sees the old value; old keys simply expire (TTL, `CONTACTS_CACHE_TTL`). A rolled-back write bumps
+nothing. Values are plain data (dicts, lists, ids): never querysets, pages or model instances.
+
+Stampede protection: the first reader of a missing key takes a short lock (`add`) and computes;
+the others wait up to `CONTACTS_CACHE_LOCK_WAIT` seconds for its value, then compute themselves.
+
+Redis down, slow or gone: a failing call opens a breaker for `CONTACTS_CACHE_RETRY_AFTER` seconds
+in this process, during which reads go straight to the database (one warning per opening), so a
+dead Redis costs one socket timeout per interval, not one per read. The next call after the
+interval tries Redis again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import redis
+from django.conf import settings
+from django.core.cache import caches
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Counters of this process, for /healthz's staff detail (hits, misses, errors, waits).
+_STATS_LOCK = threading.Lock()
+STATS: dict[str, int] = {"hit": 0, "miss": 0, "wait": 0, "error": 0}
+
+
+@dataclass
+class ReadReport:
+    """What the cache did for the current request's reads (for the `Server-Timing` header)."""
+
+    outcomes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def main(self) -> str | None:
+        """The first read's outcome: the request's main read ("hit" / "miss" / "off")."""
+        return self.outcomes[0] if self.outcomes else None
+
+
+_report: contextvars.ContextVar[ReadReport | None] = contextvars.ContextVar("cache_report", default=None)
+
+
+def start_report() -> ReadReport:
+    """Begin collecting the outcomes of this request's cached reads (middleware calls it)."""
+    report = ReadReport()
+    _report.set(report)
+    return report
+
+
+class _Breaker:
+    """Skip Redis for a while after it failed, so each request does not wait for a timeout."""
+
+    def __init__(self) -> None:
+        self.open_until = 0.0
+        self.lock = threading.Lock()
+
+    def closed(self) -> bool:
+        return time.monotonic() >= self.open_until
+
+    def trip(self, error: Exception) -> None:
+        with self.lock:
+            already_open = not self.closed()
+            self.open_until = time.monotonic() + settings.CONTACTS_CACHE_RETRY_AFTER
+        if not already_open:
+            logger.warning(
+                "The cache (Redis) failed: %s. Reads go to the database for %ss, then try Redis again.",
+                error.__class__.__name__,
+                settings.CONTACTS_CACHE_RETRY_AFTER,
+            )
+
+
+breaker = _Breaker()
+# Errors of the Redis client (and of the socket under it) that mean "the cache is unavailable".
+CACHE_ERRORS = (redis.exceptions.RedisError, OSError)
+
+
+def _store():
+    return caches[settings.CONTACTS_CACHE_ALIAS]
+
+
+def workspace_key(workspace: Any, kind: str, *parts: Any) -> str:
+    """`ws:<id>:<change version>:<kind>:<digest of parts>`: one workspace, one version, one question."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() if parts else "-"
+    return f"ws:{workspace.pk.hex}:{workspace.change_version}:{kind}:{digest}"
+
+
+def cached(key: str, compute: Callable[[], T], *, ttl: int | None = None) -> T:
+    """The value under `key`, computed (once, even under concurrent misses) and stored when missing.
+
+    `compute` must return plain, picklable data and never None.
+    """
+    report = _report.get()
+    if report is not None:
+        # Claim the slot before computing: reads nested in `compute` come after this one.
+        slot = len(report.outcomes)
+        report.outcomes.append("pending")
+    started = time.perf_counter()
+    try:
+        value, outcome = _cached(key, compute, ttl)
+    finally:
+        if report is not None:
+            report.seconds += time.perf_counter() - started
+    if report is not None:
+        report.outcomes[slot] = outcome
+    _count(outcome)
+    return value
+
+
+def _cached(key: str, compute: Callable[[], T], ttl: int | None) -> tuple[T, str]:
+    if not settings.CONTACTS_CACHE_ENABLED or not breaker.closed():
+        return compute(), "off"
+    store = _store()
+    try:
+        value = store.get(key)
+        if value is not None:
+            return value, "hit"
+        if store.add(f"{key}:lock", 1, timeout=settings.CONTACTS_CACHE_LOCK_TIMEOUT):
+            try:
+                value = compute()
+                store.set(key, value, timeout=ttl or settings.CONTACTS_CACHE_TTL)
+            finally:
+                store.delete(f"{key}:lock")
+            return value, "miss"
+        value = _wait_for(store, key)
+        if value is not None:
+            return value, "hit"
+    except CACHE_ERRORS as error:
+        breaker.trip(error)
+        _count("error")
+    # Waited long enough for another reader's value (or Redis failed): read the database.
+    return compute(), "miss"
+
+
+def _wait_for(store: Any, key: str) -> Any:
+    """Another reader holds the lock and is computing: poll briefly for its value."""
+    _count("wait")
+    deadline = time.monotonic() + settings.CONTACTS_CACHE_LOCK_WAIT
+    pause = 0.005
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+        value = store.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _count(outcome: str) -> None:
+    with _STATS_LOCK:
+        STATS[outcome] = STATS.get(outcome, 0) + 1
+
+
+def stats() -> dict[str, Any]:
+    """This process's counters and whether the breaker is open (for staff on /healthz)."""
+    with _STATS_LOCK:
+        counters = dict(STATS)
+    return {**counters, "bypassed_until_retry": not breaker.closed()}
