@@ -16,7 +16,9 @@ def workspaces(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        # Lazy: HTMX partials and redirects never render the navbar, so they never pay for it.
-        "memberships": SimpleLazyObject(lambda: selectors.memberships_of(user)),
+        # Workspace pages loaded them already; elsewhere lazily: HTMX partials and redirects never
+        # render the navbar, so they never pay for it.
+        "memberships": getattr(request, "memberships", None)
+        or SimpleLazyObject(lambda: selectors.memberships_of(user)),
         "current_membership": getattr(request, "membership", None),
     }

@@ -33,7 +33,10 @@ def member_required(view: View | None = None, *, can_edit: bool = False) -> Any:
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return login_redirect(request)
-            membership = selectors.membership_in(request.user, slug=slug)
+            # All of the user's memberships in one query: the navbar's workspace switcher needs them
+            # too (contacts.context_processors reads `request.memberships`).
+            request.memberships = selectors.memberships_of(request.user)
+            membership = next((m for m in request.memberships if m.workspace.slug == slug), None)
             if membership is None:
                 raise Http404("No workspace with this address, or you are not a member of it.")
             request.membership = membership

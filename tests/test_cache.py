@@ -91,9 +91,11 @@ def test_a_second_read_of_the_list_page_is_a_hit_that_skips_the_contact_queries(
 def test_the_api_list_shares_the_pages_cached_data(member_client, member_api, workspace, listed):
     member_client.get(list_url(workspace))
 
-    response = member_api.get(f"/api/v1/workspaces/{workspace.id}/contacts/")
+    with CaptureQueriesContext(connection) as queries:
+        response = member_api.get(f"/api/v1/workspaces/{workspace.id}/contacts/")
 
-    assert cache_outcome(response) == "hit"
+    assert not [q for q in queries.captured_queries if "contacts_contact" in q["sql"]], "read from the cache"
+    assert cache_outcome(member_api.get(f"/api/v1/workspaces/{workspace.id}/contacts/")) == "hit"
     assert [c["first_name"] for c in response.json()["results"]] == ["Ann", "Bob", "Cid"]
     assert response.json()["results"][0]["tags"] == ["vip"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
+from django.core.paginator import Page, Paginator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -24,6 +25,7 @@ from contacts.api.serializers import (
     TagSerializer,
     WorkspaceSerializer,
 )
+from contacts.cache import cached, workspace_key
 from contacts.models import Contact, Membership
 
 WORKSPACE_ID = OpenApiParameter("workspace_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -131,18 +133,18 @@ class ContactList(WorkspaceAPIView):
         """Contacts of the workspace: search, filter by tag / company / status, order, page."""
         query_serializer = _validated_query(ContactQuerySerializer, request)
         query = query_serializer.to_query()
-        # The same cached page the HTML list shows (for the same query and page size).
-        result = selectors.contact_page(
-            self.workspace, query, per_page=query_serializer.validated_data["page_size"]
+        # Built on the same cached page data the HTML list shows, and cached as represented.
+        page_size = query_serializer.validated_data["page_size"]
+        data = cached(
+            workspace_key(self.workspace, "api-page", query, page_size),
+            lambda: _represented_page(self.workspace, query, page_size),
         )
-        if result.page.number != query.page:
+        if data["number"] != query.page:
             raise exceptions.NotFound("Invalid page.")
         paginator = ContactsPagination()
-        paginator.page, paginator.request = result.page, request
-        context = {"tags_by_contact": result.tags_by_contact}
-        return paginator.get_paginated_response(
-            ContactSerializer(result.contacts, many=True, context=context).data
-        )
+        paginator.request = request
+        paginator.page = Page([], data["number"], Paginator(range(data["count"]), page_size))
+        return paginator.get_paginated_response(data["results"])
 
     @extend_schema(request=ContactWriteSerializer, responses={201: ContactSerializer})
     def post(self, request: Request, workspace_id: str) -> Response:
@@ -217,6 +219,14 @@ class ContactDetail(WorkspaceAPIView):
             # Only when colleagues kept winning the race for this contact several times over.
             raise Conflict({"detail": str(busy)}) from None
         return _contact_response(contact)
+
+
+def _represented_page(workspace, query, page_size: int) -> dict:
+    """One page of contacts as the API shows them, as plain data (built on the page's cached data)."""
+    result = selectors.contact_page(workspace, query, per_page=page_size)
+    context = {"tags_by_contact": result.tags_by_contact}
+    results = [dict(item) for item in ContactSerializer(result.contacts, many=True, context=context).data]
+    return {"count": result.total, "number": result.page.number, "results": results}
 
 
 def _required_version(request: Request, contact: Contact) -> int | None:
