@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 
 def free_port() -> int:
@@ -129,3 +130,24 @@ class Browser:
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
+
+
+def start_redis_server(port: int) -> subprocess.Popen:
+    """A throwaway redis-server on `port` (nothing kept on disk), answering once this returns.
+
+    For tests that stop and start Redis under a running app; the caller terminates it.
+    """
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            return process
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    process.terminate()
+    pytest.fail(f"redis-server did not start on port {port}")

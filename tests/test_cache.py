@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import redis
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
@@ -25,7 +24,7 @@ from contacts.factories import ContactFactory, MembershipFactory, UserFactory
 from contacts.models import Contact, Role, Workspace
 from contacts.selectors import ContactQuery
 from contacts.services import ContactData
-from tests.servers import free_port
+from tests.servers import free_port, start_redis_server
 
 
 @pytest.fixture(autouse=True)
@@ -314,30 +313,7 @@ def own_redis() -> Iterator[tuple[int, callable, callable]]:
     processes: list[subprocess.Popen] = []
 
     def start() -> None:
-        processes.append(
-            subprocess.Popen(
-                [
-                    "redis-server",
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-        )
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        pytest.fail("redis-server did not start")
+        processes.append(start_redis_server(port))
 
     def stop() -> None:
         for process in processes:

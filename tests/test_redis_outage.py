@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.servers import Browser, free_port, running, wait_until_answering
+from tests.servers import Browser, free_port, running, start_redis_server, wait_until_answering
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -107,31 +107,8 @@ def start_redis(redis_port: int) -> Iterator:
     started: list[subprocess.Popen] = []
 
     def start() -> redis.Redis:
-        started.append(
-            subprocess.Popen(
-                [
-                    "redis-server",
-                    "--port",
-                    str(redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        client = redis.Redis(port=redis_port, db=10)
-        for _ in range(100):
-            try:
-                client.ping()
-                return client
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        pytest.fail(f"redis-server did not start on port {redis_port}")
+        started.append(start_redis_server(redis_port))
+        return redis.Redis(port=redis_port, db=10)
 
     yield start
     for process in started:
