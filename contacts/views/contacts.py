@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -32,30 +33,33 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
     form.is_valid()
     query = form.to_query()
     can_edit = request.membership.can_edit
-    # The rows, count and pages are the same for every member with the same role, so they are
-    # cached rendered (per workspace version, query and role); messages about this request's
-    # query string are not.
-    results = cached(
-        workspace_key(workspace, "results-html", query, can_edit, request.path, workspace.name),
-        lambda: _render_results(request, query),
-    )
-    context = {
-        "query": query,
-        "problems": form.problems(),
-        "results_body": mark_safe(results["html"]),  # rendered by our own template, escaped there
-        "can_edit": can_edit,
-    }
-    if is_htmx_swap(request, "results"):
-        response = render(request, "contacts/_results.html", context)
-        # The address bar shows the tidy query, not every empty field of the filter form.
-        response["HX-Push-Url"] = results["current_url"]
-    else:
-        filters = cached(
-            workspace_key(workspace, "filters-html", query.tag, query.company),
-            lambda: _render_filter_choices(workspace, query),
+    problems = form.problems()
+
+    # Rendered once per workspace version, query and role, and shared by everyone with that role:
+    # the rows, count and pages (what HTMX swaps), and around them the page's content. What is
+    # this user's (navbar, CSRF token, messages) is rendered per request.
+    def results() -> dict[str, str]:
+        return cached(
+            workspace_key(workspace, "results-html", query, can_edit, request.path, workspace.name),
+            lambda: _render_results(request, query),
         )
-        context |= {"status_choices": selectors.status_choices(), "filter_choices": mark_safe(filters)}
-        response = render(request, "contacts/list.html", context)
+
+    def context() -> dict[str, Any]:
+        body = mark_safe(results()["html"])  # rendered by our own template, escaped there
+        return {"query": query, "problems": problems, "results_body": body, "can_edit": can_edit}
+
+    if is_htmx_swap(request, "results"):
+        response = render(request, "contacts/_results.html", context())
+        # The address bar shows the tidy query, not every empty field of the filter form.
+        response["HX-Push-Url"] = results()["current_url"]
+    else:
+        content = cached(
+            workspace_key(
+                workspace, "list-html", query, can_edit, tuple(problems), request.path, workspace.name
+            ),
+            lambda: _render_list_content(request, context()),
+        )
+        response = render(request, "contacts/list.html", {"list_content": mark_safe(content)})
     # The same URL answers a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
@@ -78,6 +82,16 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, str]
     }
     html = render_to_string("contacts/_results_body.html", context, request=request)
     return {"html": html, "current_url": links["current_url"]}
+
+
+def _render_list_content(request: HttpRequest, context: dict) -> str:
+    workspace, query = request.workspace, context["query"]
+    filters = cached(
+        workspace_key(workspace, "filters-html", query.tag, query.company),
+        lambda: _render_filter_choices(workspace, query),
+    )
+    context = {**context, "status_choices": selectors.status_choices(), "filter_choices": mark_safe(filters)}
+    return render_to_string("contacts/_list_content.html", context, request=request)
 
 
 def _render_filter_choices(workspace: Workspace, query: ContactQuery) -> str:
