@@ -7,6 +7,7 @@ points the read cache at a closed port or at a redis-server it starts and stops 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 import time
@@ -24,7 +25,7 @@ from contacts.factories import ContactFactory, MembershipFactory, UserFactory
 from contacts.models import Contact, Role, Workspace
 from contacts.selectors import ContactQuery
 from contacts.services import ContactData
-from tests.servers import free_port, start_redis_server
+from tests.servers import Browser, free_port, running, start_redis_server, wait_until_answering
 
 
 @pytest.fixture(autouse=True)
@@ -201,8 +202,6 @@ def test_entries_expire_after_the_ttl(workspace, listed, settings):
 @pytest.mark.slow
 def test_another_process_never_serves_its_cached_page_after_a_write_here(tmp_path, settings):
     """A server in another process caches the API list; a write here; its next answer is fresh."""
-    from tests.conftest import token_client  # noqa: F401  (the same token scheme the server accepts)
-    from tests.servers import Browser, running, wait_until_answering
 
     member = MembershipFactory(role=Role.MEMBER)
     workspace = member.workspace
@@ -216,7 +215,7 @@ def test_another_process_never_serves_its_cached_page_after_a_write_here(tmp_pat
         else f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
     )
     env = {
-        **__import__("os").environ,
+        **os.environ,
         "DJANGO_SETTINGS_MODULE": "contactsite.test_settings",
         "DATABASE_URL": url,
         "DEBUG": "1",
