@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
@@ -21,4 +22,6 @@ def workspaces(request: HttpRequest) -> dict[str, Any]:
         "memberships": getattr(request, "memberships", None)
         or SimpleLazyObject(lambda: selectors.memberships_of(user)),
         "current_membership": getattr(request, "membership", None),
+        # How often an open page tells the server it is still there (presence, contacts.live).
+        "live_heartbeat_ms": int(settings.CONTACTS_PRESENCE_HEARTBEAT * 1000),
     }

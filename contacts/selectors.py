@@ -287,3 +287,15 @@ def status_choices() -> list[tuple[str, str]]:
 def tag_name_taken(workspace_id: UUID, name: str, *, exclude_id: UUID | None = None) -> bool:
     """Whether another tag of the workspace already has this (normalised) name."""
     return Tag.objects.filter(workspace_id=workspace_id, name=name).exclude(pk=exclude_id).exists()
+
+
+def live_membership(user_id: Any, workspace_id: UUID) -> Membership | None:
+    """The membership a live-update socket may join on, or None: not a member, or deactivated.
+
+    Asked when a socket connects and again when the user's access changes, never per event.
+    """
+    return (
+        Membership.objects.filter(user_id=user_id, user__is_active=True, workspace_id=workspace_id)
+        .select_related("workspace")
+        .first()
+    )

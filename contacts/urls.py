@@ -7,6 +7,7 @@ from contacts.views import contacts, pages, tags
 urlpatterns = [
     path("", pages.home, name="home"),
     path("w/<slug:slug>/", pages.workspace_home, name="workspace_home"),
+    path("w/<slug:slug>/live/", pages.workspace_version, name="workspace_live"),
     path("w/<slug:slug>/contacts/", contacts.contact_list, name="contact_list"),
     path("w/<slug:slug>/contacts/new/", contacts.contact_create, name="contact_create"),
     path("w/<slug:slug>/contacts/<uuid:contact_id>/", contacts.contact_detail, name="contact_detail"),

@@ -208,21 +208,24 @@ if REDIS_AVAILABLE:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub: a group message is published once and each server process hands it to its
+            # own sockets, so fan-out costs one Redis message per process, not one per socket, and
+            # no per-channel capacity or group expiry can drop it. A process that is disconnected
+            # from Redis misses messages: the workspace version in every event makes clients
+            # resynchronise. (docs/decisions.md, "Live updates")
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # socket_timeout None: redis-py's 5 s default equals the layer's blocking read and
-                # kills idle consumers (channels_redis #422). Connecting still gives up quickly.
+                # socket_timeout None: redis-py's 5 s default would end the idle subscription
+                # (channels_redis #422). Connecting still gives up quickly.
                 "hosts": [
                     {
                         "address": CHANNELS_REDIS_URL,
                         "socket_timeout": None,
                         "socket_connect_timeout": 1,
-                        "max_connections": 1000,
                     }
                 ],
-                "capacity": 1000,
-                "expiry": 60,
-                "prefix": "contacts",
+                # Pub/sub channels are not per Redis database: tests keep to a prefix of their own.
+                "prefix": "contacts-test" if TESTING else "contacts",
             },
         }
     }
@@ -328,6 +331,11 @@ CONTACTS_CACHE_LOCK_WAIT = 1.0
 CONTACTS_CACHE_LOCK_TIMEOUT = 10
 # After a Redis error, reads skip the cache for this many seconds (one warning each time).
 CONTACTS_CACHE_RETRY_AFTER = 5
+
+# Live updates (contacts/live/): a page reports who is looking at what every HEARTBEAT seconds;
+# an entry not refreshed for PRESENCE_TTL seconds (a crashed tab or server) is dropped.
+CONTACTS_PRESENCE_HEARTBEAT = 5
+CONTACTS_PRESENCE_TTL = env_int("CONTACTS_PRESENCE_TTL", env.get("CONTACTS_PRESENCE_TTL"), default=15)
 
 # Sign-in and password reset throttling (contacts/accounts/throttle.py). Each window opens with the
 # first counted event; counts live in the cache, so every process shares them.

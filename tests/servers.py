@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -151,3 +152,57 @@ def start_redis_server(port: int) -> subprocess.Popen:
             time.sleep(0.05)
     process.terminate()
     pytest.fail(f"redis-server did not start on port {port}")
+
+
+# --- The app itself under Daphne, on this test run's database ------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def test_database_url() -> str:
+    """A DATABASE_URL naming the database this test run uses (the one pytest-django created)."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    configured = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    return urllib.parse.urlunsplit(configured._replace(path=f"/{name}"))
+
+
+@dataclass
+class AppServer:
+    base: str  # http://127.0.0.1:<port>
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:  # as pytest-django's live_server names it
+        return self.base
+
+    @property
+    def ws_base(self) -> str:
+        return "ws" + self.base.removeprefix("http")
+
+
+@contextmanager
+def app_server(
+    log: Path, *, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[AppServer]:
+    """Daphne serving the app (HTTP and WebSockets) on the test database (on `port`, or a free one).
+
+    Tests using it need committed data: `django_db(transaction=True)`.
+    """
+    port = port or free_port()
+    server_env = {
+        **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_SETTINGS_MODULE": "contactsite.test_settings",
+        "DATABASE_URL": test_database_url(),
+        **(env or {}),
+    }
+    command = [BIN / "daphne", "-b", "127.0.0.1", "-p", str(port), "contactsite.asgi:application"]
+    with running(command, log=log, cwd=REPO, env=server_env) as process:
+        base = f"http://127.0.0.1:{port}"
+        client = Browser(base)
+        wait_until_answering(lambda: client.request("/accounts/login/"), process=process, log=log)
+        yield AppServer(base, process)

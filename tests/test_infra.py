@@ -131,7 +131,7 @@ def test_production_never_falls_back_and_never_probes_at_start():
     chosen = _load_settings(**PRODUCTION, REDIS_URL=DEAD_REDIS)
 
     assert chosen["cache"] == "django_redis.cache.RedisCache"
-    assert chosen["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert chosen["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert chosen["eager"] is False and chosen["celery_app_eager"] is False
     assert chosen["broker"] == DEAD_REDIS
     assert chosen["warnings"] == []
@@ -142,7 +142,7 @@ def test_with_redis_the_app_uses_django_redis_channels_redis_and_a_celery_broker
     chosen = _load_settings(DEBUG="1", REDIS_URL=LIVE_REDIS)
 
     assert chosen["cache"] == "django_redis.cache.RedisCache"
-    assert chosen["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert chosen["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert chosen["eager"] is False
     assert chosen["celery_app_eager"] is False
     assert chosen["broker"] == LIVE_REDIS

@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import F
 
-from contacts.dbengine import atomic
+from contacts import events
+from contacts.dbengine import after_commit, atomic
 from contacts.models import Membership, Role, Workspace
 
 
@@ -25,10 +26,17 @@ def workspace_bump_version(*, workspace: Workspace) -> int:
     """Mark the workspace's cached pages stale after writes that bypass the per-contact services.
 
     For bulk inserts (`seed_contacts`) and admin edits of tags: one bump for the whole batch, so
-    list caches move to a new version and live clients resynchronise on the next event.
+    list caches move to a new version, and one `workspace.changed` announcement after commit.
     """
     with atomic():
-        return bump_workspace_version(workspace)
+        return bump_workspace_version_announced(workspace)
+
+
+def bump_workspace_version_announced(workspace: Workspace) -> int:
+    """`bump_workspace_version`, and once the transaction commits, tell the workspace's open pages."""
+    version = bump_workspace_version(workspace)
+    after_commit(events.workspace_changed, workspace_id=workspace.pk, version=version)
+    return version
 
 
 def bump_workspace_version(workspace: Workspace) -> int:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from contacts.dbengine import atomic
 from contacts.models import TAG_NAME_MAX_LENGTH, Tag, Workspace, normalize_tag_name, tag_name_validator
-from contacts.services.common import bump_workspace_version, unique_race_as_validation_error
+from contacts.services.common import bump_workspace_version_announced, unique_race_as_validation_error
 
 MAX_TAGS_PER_CONTACT = 20
 
@@ -59,5 +59,5 @@ def tag_save(*, tag: Tag) -> Tag:
     tag.full_clean()
     with unique_race_as_validation_error(tag.validate_constraints), atomic():
         tag.save()
-        bump_workspace_version(tag.workspace)
+        bump_workspace_version_announced(tag.workspace)
     return tag

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from contacts.dbengine import atomic
+from contacts.dbengine import after_commit, atomic
+from contacts.live import broadcast
 from contacts.models import ApiToken, Membership, Role, Workspace
 from contacts.services.common import unique_race_as_validation_error
 
@@ -32,6 +33,8 @@ def membership_set(*, workspace: Workspace, user: AbstractBaseUser, role: Role) 
         if not created and membership.role != role:
             Membership.objects.filter(pk=membership.pk).update(role=role)
             membership.role = role
+            # An update() sends no signal: tell the member's open pages here.
+            after_commit(broadcast.access_changed, user.pk, workspace.pk)
     return membership
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 
 from contacts import selectors
 from contacts.decorators import LAST_WORKSPACE_SESSION_KEY, member_required
@@ -24,3 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @member_required
 def workspace_home(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("contact_list", slug=slug)
+
+
+@member_required
+def workspace_version(request: HttpRequest, slug: str) -> JsonResponse:
+    """The workspace's change version: what an open page polls while its live socket is down."""
+    response = JsonResponse({"version": request.workspace.change_version})
+    add_never_cache_headers(response)
+    return response

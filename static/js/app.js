@@ -125,6 +125,8 @@
   });
 
   document.addEventListener("htmx:load", function (event) { localiseTimes(event.detail.elt); });
+  // live.js replaced part of the page with a colleague's change.
+  document.addEventListener("contacts:replaced", function (event) { localiseTimes(event.target); });
   document.addEventListener("DOMContentLoaded", function () {
     localiseTimes(document);
     // After a failed save, put the cursor where the first correction is needed.

@@ -1,12 +1,11 @@
-"""Browser tests: Playwright's sync API driving Debian's Chromium against pytest-django's live server."""
+"""Browser tests: Playwright's sync API driving Debian's Chromium against the app under Daphne."""
 
 from __future__ import annotations
 
 import os
-import threading
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,6 +14,8 @@ import pytest
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.servers import AppServer, app_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,30 +37,17 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-class _OneRequestAtATime:
-    """Runs the WSGI app for one request at a time; connections are still accepted in threads.
-
-    With SQLite's in-memory test database Django's live server hands every request thread the
-    same connection; overlapping requests (HTMX cancels and re-sends while the user types) then
-    fail with "database table is locked". Real servers use a connection per thread.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-
-    def __call__(self, environ: dict, start_response: Any) -> Any:
-        with self.lock:
-            return self.app(environ, start_response)
-
-
 @pytest.fixture
-def live_server(live_server):
-    """pytest-django's live server, serving one request at a time (see `_OneRequestAtATime`)."""
-    httpd = live_server.thread.httpd
-    if not isinstance(httpd.get_app(), _OneRequestAtATime):
-        httpd.set_app(_OneRequestAtATime(httpd.get_app()))
-    return live_server
+def live_app(tmp_path: Path, transactional_db, settings) -> Iterator[AppServer]:
+    """The app under Daphne, HTTP and WebSockets, in production mode (DEBUG=0), on the test database.
+
+    Instead of pytest-django's WSGI live_server, which cannot answer the pages' live-update sockets.
+    This process signs sessions with the server's key, so `Client.force_login` cookies work there.
+    """
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
+    production = {"DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    with app_server(tmp_path / "daphne.log", env=production) as server:
+        yield server
 
 
 @pytest.fixture

@@ -26,11 +26,11 @@ def open_tab(browser: Browser, base: str, username: str, path: str) -> Page:
     return page
 
 
-def test_two_tabs_tag_one_contact_and_both_tags_survive(browser, live_server, workspace, member, artifacts):
+def test_two_tabs_tag_one_contact_and_both_tags_survive(browser, live_app, workspace, member, artifacts):
     contact = ContactFactory(workspace=workspace, first_name="Annabel", last_name="Leeds", tags=["vip"])
     path = f"/w/{workspace.slug}/contacts/{contact.id}/"
-    tab_a = open_tab(browser, live_server.url, member.user.username, path)
-    tab_b = open_tab(browser, live_server.url, member.user.username, path)
+    tab_a = open_tab(browser, live_app.url, member.user.username, path)
+    tab_b = open_tab(browser, live_app.url, member.user.username, path)
 
     # Tab A adds a tag; tab B, still showing only "vip", removes "vip" and adds "press".
     tab_a.get_by_label("Add tags").fill("partner")
@@ -51,14 +51,14 @@ def test_two_tabs_tag_one_contact_and_both_tags_survive(browser, live_server, wo
 
 
 def test_a_stale_edit_form_shows_the_conflict_and_the_user_picks(
-    browser, live_server, workspace, member, artifacts
+    browser, live_app, workspace, member, artifacts
 ):
     contact = ContactFactory(
         workspace=workspace, first_name="Annabel", last_name="Leeds", company="Initech", notes=""
     )
     path = f"/w/{workspace.slug}/contacts/{contact.id}/edit/"
-    tab_a = open_tab(browser, live_server.url, member.user.username, path)
-    tab_b = open_tab(browser, live_server.url, member.user.username, path)
+    tab_a = open_tab(browser, live_app.url, member.user.username, path)
+    tab_b = open_tab(browser, live_app.url, member.user.username, path)
 
     tab_a.get_by_label("Company").fill("Globex")
     tab_a.get_by_label("Job title").fill("Head of buying")
@@ -89,8 +89,8 @@ def test_a_stale_edit_form_shows_the_conflict_and_the_user_picks(
     tab_b.context.close()
 
 
-def test_a_second_click_while_create_is_saving_makes_one_contact(browser, live_server, workspace, member):
-    tab = open_tab(browser, live_server.url, member.user.username, f"/w/{workspace.slug}/contacts/new/")
+def test_a_second_click_while_create_is_saving_makes_one_contact(browser, live_app, workspace, member):
+    tab = open_tab(browser, live_app.url, member.user.username, f"/w/{workspace.slug}/contacts/new/")
     tab.get_by_label("First name").fill("Dora")
     tab.get_by_label("Last name").fill("Double")
     posts: list[str] = []

@@ -39,8 +39,8 @@ def assets_loaded(responses: list[Response]) -> dict[str, int]:
     }
 
 
-def test_contact_lifecycle(page: Page, live_server, workspace, member, artifacts):
-    base = live_server.url
+def test_contact_lifecycle(page: Page, live_app, workspace, member, artifacts):
+    base = live_app.url
     # Script errors (including htmx's own, e.g. a bad hx-trigger) would otherwise go unnoticed.
     script_errors: list[str] = []
     page.on(

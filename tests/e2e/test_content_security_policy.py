@@ -37,12 +37,10 @@ def _settled(page: Page) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_app_pages_run_under_the_policy_and_htmx_still_works(
-    page, live_server, workspace, member, violations
-):
+def test_app_pages_run_under_the_policy_and_htmx_still_works(page, live_app, workspace, member, violations):
     contact = ContactFactory(workspace=workspace, first_name="Annabel", last_name="Leeds", tags=["vip"])
     ContactFactory(workspace=workspace, first_name="Bruno", last_name="Adams")
-    base = live_server.url
+    base = live_app.url
 
     sign_in(page, base, member.user.username)  # the login page, then the list
     expect(page.locator(".results__count")).to_have_text("2 contacts")
@@ -80,10 +78,10 @@ def test_app_pages_run_under_the_policy_and_htmx_still_works(
     assert violations == []
 
 
-def test_the_admin_runs_under_the_apps_policy(page, live_server, workspace, violations):
+def test_the_admin_runs_under_the_apps_policy(page, live_app, workspace, violations):
     admin = UserFactory(username="ada-admin", is_staff=True, is_superuser=True)
     contact = ContactFactory(workspace=workspace, first_name="Annabel", last_name="Leeds")
-    base = live_server.url
+    base = live_app.url
 
     page.goto(f"{base}/admin/login/")
     page.get_by_label("Username").fill(admin.username)
@@ -109,8 +107,8 @@ def test_the_admin_runs_under_the_apps_policy(page, live_server, workspace, viol
     assert violations == []
 
 
-def test_the_api_docs_run_under_their_policy(page, live_server, db, violations):
-    page.goto(f"{live_server.url}/api/docs/")
+def test_the_api_docs_run_under_their_policy(page, live_app, db, violations):
+    page.goto(f"{live_app.url}/api/docs/")
 
     # Swagger UI rendered the schema it fetched: its init script ran from a URL, not inline.
     expect(page.get_by_role("heading", name=re.compile("Contacts API"))).to_be_visible()

@@ -43,7 +43,7 @@ def test_the_test_data_is_as_long_as_promised():
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_long_name_and_email_never_widen_the_page(
-    page: Page, live_server, workspace, member, artifacts, viewport
+    page: Page, live_app, workspace, member, artifacts, viewport
 ):
     ContactFactory(
         workspace=workspace,
@@ -55,7 +55,7 @@ def test_long_name_and_email_never_widen_the_page(
     )
     ContactFactory(workspace=workspace, first_name="Ann", last_name="Short", email="ann@example.com")
     page.set_viewport_size(VIEWPORTS[viewport])
-    base = live_server.url
+    base = live_app.url
     sign_in(page, base, member.user.username)
 
     # The list: the name wraps, the e-mail ends in an ellipsis and shows in full on hover.

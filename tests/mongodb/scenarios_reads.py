@@ -13,6 +13,7 @@ from tests.mongodb.scenarios import (
     CONTACTS,
     MEMBERSHIPS,
     TAGS,
+    USERS,
     WORKSPACES,
     World,
     conditions,
@@ -69,6 +70,21 @@ def membership_in_by_workspace_id(w: World) -> None:
     pipeline = one_pipeline(w, MEMBERSHIPS)
     assert {"workspace_id": w.workspace.id.hex} in conditions(stage(pipeline, "$match"))
     assert stage(pipeline, "$limit") == 1
+
+
+@scenario(selectors.live_membership)
+def live_membership_of_an_active_member(w: World) -> None:
+    w.db.answer(MEMBERSHIPS, [joined(w.member, workspace=w.workspace)])
+
+    found = selectors.live_membership(w.member.user.pk, w.workspace.id)
+
+    assert found == w.member and found.workspace.change_version == w.workspace.change_version
+    pipeline = one_pipeline(w, MEMBERSHIPS)
+    match = conditions(stage(pipeline, "$match"))
+    assert {"user_id": w.member.user.pk} in match
+    assert {"workspace_id": w.workspace.id.hex} in match
+    assert mentions(pipeline, "is_active", True)
+    assert USERS in [step["$lookup"]["from"] for step in pipeline if "$lookup" in step]
 
 
 # --- contacts ------------------------------------------------------------------------------------

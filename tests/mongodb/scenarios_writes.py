@@ -211,12 +211,16 @@ def contact_delete_refuses_another_workspaces_contact(w: World) -> None:
     assert not w.db.ops("delete_many")
 
 
-@scenario(services.workspace_bump_version, common.bump_workspace_version)
+@scenario(
+    services.workspace_bump_version, common.bump_workspace_version, common.bump_workspace_version_announced
+)
 def workspace_bump_version_after_bulk_writes(w: World) -> None:
     services.workspace_bump_version(workspace=w.workspace)
 
     assert _bumped_version(w)
-    assert not w.after_commit, "a bulk bump announces nothing by itself"
+    [announced] = w.after_commit
+    assert announced.func is events.workspace_changed
+    assert announced.keywords == {"workspace_id": w.workspace.pk, "version": w.workspace.change_version}
 
 
 # --- tags ------------------------------------------------------------------------------------------

@@ -1,0 +1,134 @@
+"""Sending events to the workspace groups from any process: web server, command, Celery worker.
+
+Called from `transaction.on_commit` callbacks (see contacts.events), so only committed writes are
+announced. Sending never makes the writer wait for Redis: messages go onto a queue that one
+background thread with its own event loop drains, in order. That loop lives as long as the
+process, so the channel layer's Redis connections are opened once and never tied to an event loop
+that has closed (the "Event loop is closed" failure of `async_to_sync(group_send)` in workers).
+
+When Redis is unreachable the message is dropped with a warning: clients notice the gap in the
+workspace version on the next event (or when they poll) and resynchronise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any
+from uuid import UUID
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from contacts.live import user_group, workspace_group
+
+logger = logging.getLogger(__name__)
+
+# Messages waiting for Redis beyond this are dropped (logged); the version counter covers them.
+MAX_PENDING = 10_000
+# At most one "could not broadcast" warning per this many seconds.
+WARNING_INTERVAL = 30.0
+
+
+def announce(workspace_id: UUID | str, event: dict[str, Any]) -> None:
+    """Send `event` (JSON-able) to every socket of the workspace, as one pre-encoded text frame."""
+    _sender.send(workspace_group(workspace_id), {"type": "workspace.event", "text": json.dumps(event)})
+
+
+def access_changed(user_id: Any, workspace_id: UUID | str | None = None) -> None:
+    """Tell the user's sockets (of one workspace, or all) to check their access again."""
+    _sender.send(
+        user_group(user_id),
+        {"type": "access.changed", "workspace": str(workspace_id) if workspace_id else None},
+    )
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until every message sent so far has been handed to the channel layer (tests, exit)."""
+    return _sender.flush(timeout)
+
+
+class _Sender:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._last_warning = 0.0
+
+    def send(self, group: str, message: dict[str, Any]) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        if isinstance(layer, InMemoryChannelLayer):
+            # Local use without Redis: the layer's queues belong to the server's own event loop,
+            # so send from the caller (a sync view runs in a thread of that loop).
+            async_to_sync(layer.group_send)(group, message)
+            return
+        loop, queue = self._started()
+        loop.call_soon_threadsafe(self._enqueue, queue, group, message)
+
+    def flush(self, timeout: float) -> bool:
+        if self._loop is None or self._pid != os.getpid():
+            return True
+        future = asyncio.run_coroutine_threadsafe(self._queue.join(), self._loop)
+        try:
+            future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            return False
+        return True
+
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
+        # After a fork (Celery's prefork pool) the parent's thread does not exist here: start anew.
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+                thread = threading.Thread(
+                    target=self._run, args=(loop, ready), name="contacts-live-broadcast", daemon=True
+                )
+                thread.start()
+                ready.wait()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop, self._queue
+
+    def _run(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        self._queue = asyncio.Queue()
+        loop.create_task(self._drain(self._queue))
+        loop.call_soon(ready.set)
+        loop.run_forever()
+
+    def _enqueue(self, queue: asyncio.Queue, group: str, message: dict[str, Any]) -> None:
+        if queue.qsize() >= MAX_PENDING:
+            self._warn("live update to %s dropped: %s messages already wait for Redis", group, MAX_PENDING)
+            return
+        queue.put_nowait((group, message))
+
+    async def _drain(self, queue: asyncio.Queue) -> None:
+        layer = get_channel_layer()
+        while True:
+            group, message = await queue.get()
+            try:
+                await layer.group_send(group, message)
+            except Exception as error:  # Redis down or slow: clients resynchronise later
+                self._warn("live update to %s not sent (%s: %s)", group, type(error).__name__, error)
+            finally:
+                queue.task_done()
+
+    def _warn(self, text: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= WARNING_INTERVAL:
+            self._last_warning = now
+            logger.warning(text, *args)
+
+
+_sender = _Sender()
+# A command or worker that ends right after a write still delivers its announcement.
+atexit.register(flush, 2.0)
