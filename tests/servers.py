@@ -7,6 +7,7 @@ the production server itself (Daphne, DEBUG=0), or the README's RUN command.
 
 from __future__ import annotations
 
+import asyncio
 import http.cookiejar
 import json
 import os
@@ -18,10 +19,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -206,3 +209,13 @@ def app_server(
         client = Browser(base)
         wait_until_answering(lambda: client.request("/accounts/login/"), process=process, log=log)
         yield AppServer(base, process)
+
+
+def run_async(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `scenario()` to the end on an event loop of its own, in a thread of its own.
+
+    Not `asyncio.run` here: once a browser test has run, Playwright's sync API keeps an event
+    loop running in the test thread for the rest of the session.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result()

@@ -1,6 +1,6 @@
 """contacts/live/consumers.py against the real channels-redis layer: who may join, what arrives, presence.
 
-Each test runs one event loop (`asyncio.run`) with WebsocketCommunicators on the project's ASGI
+Each test runs one event loop (`run_async`) with WebsocketCommunicators on the project's ASGI
 application; writes happen through the services in a worker thread, committed
 (`transaction=True`: the consumer reads from another thread), so announcements really go
 through Redis after commit.
@@ -8,11 +8,9 @@ through Redis after commit.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -30,6 +28,7 @@ from contacts.live.presence import presence_store
 from contacts.models import Membership, Role, Tag, Workspace
 from contacts.services import ContactData
 from contactsite.asgi import application
+from tests.servers import run_async
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -76,8 +75,7 @@ async def next_event(communicator: WebsocketCommunicator, *, skip_presence: bool
             return event
 
 
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    asyncio.run(scenario())
+run = run_async
 
 
 def version_of(workspace: Workspace) -> int:

@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from contacts import services
 from contacts.services import ContactData
-from tests.servers import AppServer, app_server
+from tests.servers import AppServer, app_server, run_async
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -93,7 +93,7 @@ def test_two_server_processes_deliver_each_others_events_and_presence(
             assert left["id"] == seen["person"]["id"]
             await on_one.close()
 
-        asyncio.run(scenario())
+        run_async(scenario)
 
 
 def _api_patch(base: str, workspace_id, contact_id, token: str) -> None:

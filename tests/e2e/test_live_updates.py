@@ -13,7 +13,9 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Browser, Page, expect
 
+from contacts import services
 from contacts.factories import ContactFactory
+from contacts.services import ContactData
 from tests.servers import AppServer, app_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -199,3 +201,24 @@ def test_after_a_server_restart_the_page_reconnects_and_catches_up(
         expect(status).to_have_attribute("data-live-status", "live", timeout=20_000)
         expect(row(page, "Rhea Restart")).to_be_visible()
     context.close()
+
+
+def test_a_change_on_another_page_waits_behind_a_notice(open_as, workspace, owner, member, settings):
+    """Bob reads page 2; a contact added to page 1 would shift his rows: he is offered it instead."""
+    for number in range(page_size := settings.CONTACTS_PAGE_SIZE + 3):
+        ContactFactory(workspace=workspace, first_name="Mid", last_name=f"Person {number:03}")
+    bob = open_as(member.user, f"/w/{workspace.slug}/contacts/?page=2")
+    first_on_page_two = bob.locator("#results tr[data-contact-id] .person__name").first
+    expect(first_on_page_two).to_have_text(f"Mid Person {settings.CONTACTS_PAGE_SIZE:03}")
+
+    services.contact_create(
+        workspace=workspace, by=owner, data=ContactData(first_name="Aaron", last_name="Early")
+    )
+    notice = bob.locator("[data-live-show]")
+    expect(notice).to_have_text("1 change by a colleague — show", timeout=WITHIN)
+    expect(first_on_page_two).to_have_text(f"Mid Person {settings.CONTACTS_PAGE_SIZE:03}")  # not moved
+
+    notice.click()
+    expect(first_on_page_two).to_have_text(f"Mid Person {settings.CONTACTS_PAGE_SIZE - 1:03}")
+    expect(notice).to_be_hidden()
+    expect(bob.locator("[data-count]")).to_contain_text(str(page_size + 1))
