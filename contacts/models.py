@@ -354,13 +354,20 @@ class ApiToken(models.Model):
         return f"API token of {self.user}"
 
 
+# Job models live beside their engine (contacts/jobs/) and belong to this app.
+from contacts.jobs.models import ActivationItem, ActivationRun, ItemStatus, RunStatus  # noqa: E402
+
 __all__ = [
+    "ActivationItem",
+    "ActivationRun",
     "ApiToken",
     "Contact",
     "ContactStatus",
     "ContactTag",
+    "ItemStatus",
     "Membership",
     "Role",
+    "RunStatus",
     "Tag",
     "Workspace",
     "fold",

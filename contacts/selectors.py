@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,9 +14,12 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from contacts.cache import cached, workspace_key
+from contacts.jobs.models import UNFINISHED_RUN_STATUSES
 from contacts.models import (
+    ActivationRun,
     Contact,
     ContactStatus,
     ContactTag,
@@ -299,3 +303,27 @@ def live_membership(user_id: Any, workspace_id: UUID) -> Membership | None:
         .select_related("workspace")
         .first()
     )
+
+
+# --- Activation runs ---------------------------------------------------------------------------
+
+# Finished runs stay on the list page this long, so people see how their run ended.
+RECENTLY_FINISHED_SECONDS = 10 * 60
+
+
+def activation_run_in(workspace: Workspace, run_id: UUID) -> ActivationRun | None:
+    """One run of the workspace (another workspace's id is simply not found)."""
+    return ActivationRun.objects.filter(workspace=workspace, pk=run_id).first()
+
+
+def activation_runs_of(workspace: Workspace) -> QuerySet[ActivationRun]:
+    """The workspace's runs, newest first (the API's list)."""
+    return ActivationRun.objects.filter(workspace=workspace).order_by("-created_at")
+
+
+def activation_runs_to_show(workspace: Workspace) -> list[ActivationRun]:
+    """The runs the list page shows: unfinished ones, and those that ended a few minutes ago."""
+    recent = timezone.now() - timedelta(seconds=RECENTLY_FINISHED_SECONDS)
+    unfinished = list(activation_runs_of(workspace).filter(status__in=UNFINISHED_RUN_STATUSES)[:20])
+    finished = list(activation_runs_of(workspace).filter(finished_at__gte=recent)[:5])
+    return unfinished + finished

@@ -246,6 +246,18 @@ CELERY_TIMEZONE = TIME_ZONE
 # No Redis in local use: jobs run inline in the web process instead of waiting for a broker that is
 # not there. Never in production: there a down broker is reported by /healthz, not hidden.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_AVAILABLE
+# Periodic jobs (run by `celery beat`, or a worker started with -B): resume activation runs whose
+# worker died, and delete finished runs after a day.
+CELERY_BEAT_SCHEDULE = {
+    "activation-resume-stale": {"task": "contacts.tasks.activation_resume_stale", "schedule": 15.0},
+    "activation-delete-finished": {"task": "contacts.tasks.activation_delete_finished", "schedule": 3600.0},
+}
+# An activation run whose heartbeat is older than this (seconds) lost its worker and is resumed.
+CONTACTS_ACTIVATION_STALE_AFTER = env_int(
+    "CONTACTS_ACTIVATION_STALE_AFTER", env.get("CONTACTS_ACTIVATION_STALE_AFTER"), default=30
+)
+# Finished activation runs (and their items) are deleted this long after they end (seconds).
+CONTACTS_ACTIVATION_KEEP_FINISHED = 24 * 60 * 60
 
 # --- E-mail ------------------------------------------------------------------------------------
 _email = email_settings(env.get("EMAIL_URL") or "console://")
@@ -257,6 +269,8 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL") or "Contacts <contacts@localhost>"
+# The right-hand side of the Message-IDs the app gives its e-mails.
+CONTACTS_MAIL_DOMAIN = env.get("CONTACTS_MAIL_DOMAIN") or DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >")
 
 # --- Security (switched on by settings, never forced on plain-HTTP local use) --------------
 # BEHIND_TLS_PROXY=1: the proxy in front terminates HTTPS and sets X-Forwarded-Proto, so the app

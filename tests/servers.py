@@ -197,14 +197,8 @@ def app_server(
     Tests using it need committed data: `django_db(transaction=True)`.
     """
     port = port or free_port()
-    server_env = {
-        **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DJANGO_SETTINGS_MODULE": "contactsite.test_settings",
-        "DATABASE_URL": test_database_url(),
-        **(env or {}),
-    }
     command = [BIN / "daphne", "-b", "127.0.0.1", "-p", str(port), "contactsite.asgi:application"]
-    with running(command, log=log, cwd=REPO, env=server_env) as process:
+    with running(command, log=log, cwd=REPO, env=_app_env(env)) as process:
         base = f"http://127.0.0.1:{port}"
         client = Browser(base)
         wait_until_answering(lambda: client.request("/accounts/login/"), process=process, log=log)
@@ -219,3 +213,35 @@ def run_async(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, scenario()).result()
+
+
+def _app_env(env: dict[str, str] | None) -> dict[str, str]:
+    """The environment of a process running the app on this test run's database and Redis."""
+    return {
+        **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_SETTINGS_MODULE": "contactsite.test_settings",
+        "DATABASE_URL": test_database_url(),
+        **(env or {}),
+    }
+
+
+@contextmanager
+def celery_worker(
+    log: Path, *, env: dict[str, str] | None = None, queue: str = "celery"
+) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (one process, solo pool) on the test database and the test broker.
+
+    Yields once the worker is consuming `queue`. Give a queue of the test's own where other
+    tasks could be waiting on the shared test broker; SIGKILL its process group to crash it.
+    """
+    command = [
+        BIN / "celery", "-A", "contactsite", "worker", "--pool", "solo", "--loglevel", "info",
+        "--queues", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with running(command, log=log, cwd=REPO, env=_app_env(env)) as process:
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-4000:]}")
+            time.sleep(0.1)
+        yield process

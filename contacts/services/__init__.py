@@ -7,6 +7,7 @@ write based on a stale read is retried or refused, never silently applied, and a
 is never re-inserted; unique-constraint races end as the same ValidationError the check gives.
 """
 
+from contacts.services.activations import activation_cancel, activation_start
 from contacts.services.common import require_role, workspace_bump_version
 from contacts.services.contacts import (
     CONTACT_FIELDS,
@@ -33,6 +34,8 @@ __all__ = [
     "EditConflictError",
     "FieldConflict",
     "StaleVersionError",
+    "activation_cancel",
+    "activation_start",
     "api_token_get_or_create",
     "clean_tag_names",
     "comparable_value",

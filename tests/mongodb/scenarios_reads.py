@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from contacts import selectors
-from contacts.models import Contact
+from contacts.models import ActivationRun, Contact
 from contacts.selectors import CONTACT_ORDERINGS, ContactQuery
 from tests.mongodb.scenarios import (
     CONTACT_TAGS,
@@ -24,6 +24,7 @@ from tests.mongodb.scenarios import (
     sort_keys,
     stage,
 )
+from tests.mongodb.standin import to_document
 
 # --- workspaces ----------------------------------------------------------------------------------
 
@@ -318,3 +319,34 @@ def company_choices_of_a_workspace(w: World) -> None:
 def status_choices_need_no_database(w: World) -> None:
     assert ("lead", "Lead") in selectors.status_choices()
     assert not w.db.operations
+
+
+# --- activation runs -------------------------------------------------------------------------------
+
+RUNS = ActivationRun._meta.db_table
+
+
+@scenario(selectors.activation_run_in, selectors.activation_runs_of)
+def activation_run_in_looks_in_one_workspace(w: World) -> None:
+    run = ActivationRun(workspace=w.workspace, total=2)
+    w.db.store(run)
+
+    assert selectors.activation_run_in(w.workspace, run.id) == run
+    match = conditions(stage(one_pipeline(w, RUNS), "$match"))
+    assert {"workspace_id": w.workspace.id.hex} in match and {"_id": run.id.hex} in match
+
+
+@scenario(selectors.activation_runs_to_show, selectors.activation_runs_of)
+def activation_runs_to_show_unfinished_and_recent(w: World) -> None:
+    w.db.answer(RUNS, [to_document(ActivationRun(workspace=w.workspace, total=1))])
+    w.db.answer(RUNS, [])
+
+    runs = selectors.activation_runs_to_show(w.workspace)
+
+    assert [run.total for run in runs] == [1]
+    unfinished, recent = w.db.pipelines(RUNS)
+    assert {"status": {"$in": ("queued", "running")}} in conditions(stage(unfinished, "$match"))
+    assert mentions(stage(recent, "$match"), "finished_at", None) or "finished_at" in str(
+        stage(recent, "$match")
+    )
+    assert sort_keys(unfinished) == [("created_at", -1)]

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from contacts import events, services
-from contacts.models import ApiToken, Role
+from contacts.models import ActivationItem, ActivationRun, ApiToken, Role
 from contacts.services import ContactData, common
 from tests.mongodb.scenarios import (
     CONTACT_TAGS,
@@ -272,3 +272,54 @@ def api_token_reused_afterwards(w: World) -> None:
 
     assert services.api_token_get_or_create(user=w.member.user) == existing
     assert not inserted(w, APITOKENS)
+
+
+# --- activations -----------------------------------------------------------------------------------
+
+RUNS = ActivationRun._meta.db_table
+ITEMS = ActivationItem._meta.db_table
+
+
+@scenario(services.activation_start)
+def activation_start_queues_one_item_per_lead(w: World) -> None:
+    w.db.answer(CONTACTS, [{"_id": w.contact.id.hex}])  # the leads among the ids given
+    w.db.answer(ITEMS, [])  # none of them waits in another run
+
+    run = services.activation_start(
+        workspace=w.workspace, by=w.member, contact_ids=[w.contact.id, w.foreign_contact.id]
+    )
+
+    (leads,) = w.db.pipelines(CONTACTS)
+    assert mentions(leads, "workspace_id", w.workspace.id.hex) and mentions(leads, "status", "lead")
+    (waiting,) = w.db.pipelines(ITEMS)
+    assert any("$lookup" in step and step["$lookup"]["from"] == RUNS for step in waiting)
+    (document,) = inserted(w, RUNS)
+    assert (document["_id"], document["workspace_id"], document["total"]) == (
+        run.id.hex,
+        w.workspace.id.hex,
+        1,
+    )
+    assert [(item["contact_id"], item["position"]) for item in inserted(w, ITEMS)] == [(w.contact.id.hex, 0)]
+    assert [call.func.__name__ for call in w.after_commit] == ["_dispatch"]
+
+
+@scenario(services.activation_start)
+def activation_start_with_nothing_to_do_writes_nothing(w: World) -> None:
+    w.db.answer(CONTACTS, [])
+    w.db.answer(ITEMS, [])
+    with pytest.raises(ValidationError, match="None of the chosen contacts"):
+        services.activation_start(workspace=w.workspace, by=w.member, contact_ids=[w.other_contact.id])
+    assert not w.db.ops("insert_many") and not w.after_commit
+
+
+@scenario(services.activation_cancel)
+def activation_cancel_stops_an_unfinished_run(w: World) -> None:
+    run = ActivationRun(workspace=w.workspace, total=3)
+    w.db.store(run)
+
+    services.activation_cancel(run=run, by=w.member)
+
+    (update,) = w.db.ops("update_many", RUNS)
+    assert {"_id": run.id.hex} in conditions(update.args[0])
+    assert {"status": {"$in": ("queued", "running")}} in conditions(update.args[0])
+    assert update.args[1][0]["$set"]["status"] == {"$literal": "cancelled"}

@@ -1,0 +1,262 @@
+"""The activation engine: e-mail each lead of a run once, in order, surviving any crash.
+
+A worker takes a run up by *claiming* it (one UPDATE: queued, or running with a stale heartbeat,
+or held by this very task's earlier try), then works through the items still to do. For each lead:
+
+1. **before the send**, in one transaction: the item becomes `sending` and the contact becomes
+   active, but only if it is still a lead (`filter(status=lead).update(...)`), so two runs, or a
+   colleague, can never both e-mail it;
+2. the e-mail goes out over the run's one SMTP connection;
+3. **after the send**: the item becomes `sent`.
+
+A worker killed between 1 and 3 leaves the item `sending`. Whether the SMTP server had accepted
+that message is unknowable, so the resumed run sends it again: at most one lead per kill (the
+one in flight) can get the e-mail twice, and only when the kill falls between the server
+accepting the message and step 3 committing, a window of about a millisecond on a local
+network. Every message of an item carries the same Message-ID, which lets mail systems drop the
+duplicate. No lead is skipped.
+
+Progress (sent / failed, heartbeat) is written every 250 ms or 50 items and pushed to the
+workspace's live group; the same write notices a cancel, so a cancelled run stops within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from contacts.dbengine import atomic
+from contacts.jobs.models import ActivationItem, ActivationRun, ItemStatus, RunStatus
+from contacts.live import broadcast
+from contacts.models import Contact, ContactStatus
+from contacts.services.common import workspace_bump_version
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+PROGRESS_EVERY_SECONDS = 0.25
+PROGRESS_EVERY_ITEMS = 50
+# A run that keeps killing its worker (or failing to reach the mail server) stops after this many
+# starts instead of being retried for ever.
+MAX_RUN_ATTEMPTS = 10
+# Tries of one message over a fresh connection before the task gives up and retries later.
+SEND_TRIES = 3
+
+
+class TransientSendError(Exception):
+    """The mail server could not be reached or asked us to try later: retry the run later."""
+
+
+def activation_process(run_id: UUID | str, *, task_id: str) -> str:
+    """Work through the run; what became of it ("completed", "cancelled", "not claimed", ...)."""
+    run = _claim(run_id, task_id)
+    if run is None:
+        return "not claimed"
+    if run.attempts > MAX_RUN_ATTEMPTS:
+        _finish(run, task_id, RunStatus.FAILED, error=f"Stopped after {MAX_RUN_ATTEMPTS} attempts.")
+        return "failed"
+    progress = _Progress(run, task_id)
+    connection = get_connection(fail_silently=False)  # one SMTP connection for the whole run
+    try:
+        while True:
+            items = list(
+                ActivationItem.objects.filter(
+                    run_id=run.pk, status__in=(ItemStatus.PENDING, ItemStatus.SENDING)
+                ).order_by("position")[:BATCH_SIZE]
+            )
+            if not items:
+                break
+            contacts = Contact.objects.in_bulk([item.contact_id for item in items if item.contact_id])
+            for item in items:
+                if progress.due() and not progress.flush():
+                    return "stopped"  # cancelled, or another worker took over
+                progress.count(_activate_one(run, item, contacts.get(item.contact_id), connection))
+    except TransientSendError:
+        progress.flush()
+        raise
+    finally:
+        connection.close()
+    if not progress.flush():
+        return "stopped"
+    _finish(run, task_id, RunStatus.COMPLETED)
+    return "completed"
+
+
+def stale_before() -> Any:
+    return timezone.now() - timedelta(seconds=settings.CONTACTS_ACTIVATION_STALE_AFTER)
+
+
+def _claim(run_id: UUID | str, task_id: str) -> ActivationRun | None:
+    now = timezone.now()
+    claimable = (
+        Q(status=RunStatus.QUEUED)
+        | Q(status=RunStatus.RUNNING, claimed_by=task_id)
+        | Q(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before())
+    )
+    claimed = ActivationRun.objects.filter(claimable, pk=run_id).update(
+        status=RunStatus.RUNNING, claimed_by=task_id, heartbeat_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    run = ActivationRun.objects.select_related("workspace").get(pk=run_id)
+    if run.started_at is None:
+        ActivationRun.objects.filter(pk=run.pk, started_at=None).update(started_at=now)
+    return run
+
+
+def _activate_one(run: ActivationRun, item: ActivationItem, contact: Contact | None, connection: Any) -> str:
+    """Send one lead its e-mail; the item's new status (sent or failed)."""
+    resuming = item.status == ItemStatus.SENDING  # this run already activated it, then crashed
+    if contact is None:
+        return _item_failed(item, "The contact was deleted before its e-mail was sent.")
+    if not contact.email:
+        return _item_failed(item, "The contact has no e-mail address.")
+    with atomic():
+        if not resuming:
+            became_active = Contact.objects.filter(pk=contact.pk, status=ContactStatus.LEAD).update(
+                status=ContactStatus.ACTIVE, version=F("version") + 1, updated_at=timezone.now()
+            )
+            if not became_active:
+                return _item_failed(
+                    item, "No longer a lead (activated or archived meanwhile): not e-mailed again."
+                )
+        ActivationItem.objects.filter(pk=item.pk).update(
+            status=ItemStatus.SENDING, attempts=F("attempts") + 1, email=contact.email
+        )
+    try:
+        _send(activation_email(run, item, contact, connection))
+    except smtplib.SMTPResponseException as refused:
+        if refused.smtp_code >= 500:
+            _undo_activation(contact)
+            return _item_failed(
+                item, f"The mail server refused it: {refused.smtp_code} {_text(refused.smtp_error)}"
+            )
+        raise TransientSendError(str(refused)) from refused
+    except smtplib.SMTPRecipientsRefused as refused:
+        _undo_activation(contact)
+        code, message = next(iter(refused.recipients.values()))
+        return _item_failed(item, f"The mail server refused the address: {code} {_text(message)}")
+    ActivationItem.objects.filter(pk=item.pk).update(status=ItemStatus.SENT, sent_at=timezone.now(), error="")
+    return ItemStatus.SENT
+
+
+def _send(message: EmailMultiAlternatives) -> None:
+    """Send over the run's connection, reopening it after a dropped connection or network error."""
+    for attempt in range(1, SEND_TRIES + 1):
+        try:
+            # Opened here, not by send_messages, which would close a connection it opened itself.
+            message.connection.open()
+            message.connection.send_messages([message])
+            return
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
+            if isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+                raise
+            message.connection.close()
+            if attempt == SEND_TRIES:
+                raise TransientSendError(f"{type(error).__name__}: {error}") from error
+            time.sleep(0.5 * attempt)
+
+
+def activation_email(
+    run: ActivationRun, item: ActivationItem, contact: Contact, connection: Any
+) -> EmailMultiAlternatives:
+    """The activation e-mail of one lead (text and HTML), with a Message-ID fixed per item."""
+    context = {"contact": contact, "workspace": run.workspace}
+    message = EmailMultiAlternatives(
+        subject=render_to_string("emails/activation_subject.txt", context).strip(),
+        body=render_to_string("emails/activation.txt", context),
+        to=[contact.email],
+        connection=connection,
+        headers={"Message-ID": f"<activation-{item.pk}@{settings.CONTACTS_MAIL_DOMAIN}>"},
+    )
+    message.attach_alternative(render_to_string("emails/activation.html", context), "text/html")
+    return message
+
+
+def _undo_activation(contact: Contact) -> None:
+    """The e-mail was refused for good: the contact stays a lead (unless someone changed it since)."""
+    Contact.objects.filter(pk=contact.pk, status=ContactStatus.ACTIVE, version=contact.version + 1).update(
+        status=ContactStatus.LEAD, version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+def _item_failed(item: ActivationItem, reason: str) -> str:
+    ActivationItem.objects.filter(pk=item.pk).update(status=ItemStatus.FAILED, error=reason)
+    return ItemStatus.FAILED
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _finish(run: ActivationRun, task_id: str, status: RunStatus, *, error: str = "") -> None:
+    ActivationRun.objects.filter(pk=run.pk, claimed_by=task_id, status=RunStatus.RUNNING).update(
+        status=status, finished_at=timezone.now(), error=error
+    )
+    run.refresh_from_db()
+    announce_progress(run)
+
+
+def announce_progress(run: ActivationRun) -> None:
+    """Tell the workspace's open pages how the run stands."""
+    broadcast.announce(run.workspace_id, {"type": "activation.progress", "run": run_progress(run)})
+
+
+def run_progress(run: ActivationRun) -> dict[str, Any]:
+    return {
+        "id": str(run.pk),
+        "status": run.status,
+        "total": run.total,
+        "sent": run.sent,
+        "failed": run.failed,
+    }
+
+
+class _Progress:
+    """Counts in memory, written (with the heartbeat) every PROGRESS_EVERY_SECONDS or _ITEMS."""
+
+    def __init__(self, run: ActivationRun, task_id: str) -> None:
+        self.run, self.task_id = run, task_id
+        done = ActivationItem.objects.filter(run_id=run.pk)
+        self.sent = done.filter(status=ItemStatus.SENT).count()
+        self.failed = done.filter(status=ItemStatus.FAILED).count()
+        self.unwritten = 0
+        self.written_at = time.monotonic()
+
+    def count(self, outcome: str) -> None:
+        if outcome == ItemStatus.SENT:
+            self.sent += 1
+        else:
+            self.failed += 1
+        self.unwritten += 1
+
+    def due(self) -> bool:
+        return (
+            self.unwritten >= PROGRESS_EVERY_ITEMS
+            or time.monotonic() - self.written_at >= PROGRESS_EVERY_SECONDS
+        )
+
+    def flush(self) -> bool:
+        """Write progress; False when the run is no longer ours to work on (cancelled, taken over)."""
+        still_ours = ActivationRun.objects.filter(
+            pk=self.run.pk, status=RunStatus.RUNNING, claimed_by=self.task_id
+        ).update(sent=self.sent, failed=self.failed, heartbeat_at=timezone.now())
+        if self.unwritten:
+            # Contacts turned active: lists resynchronise once per flush, not once per lead.
+            workspace_bump_version(workspace=self.run.workspace)
+        self.unwritten = 0
+        self.written_at = time.monotonic()
+        self.run.sent, self.run.failed = self.sent, self.failed
+        if still_ours:
+            announce_progress(self.run)
+        return bool(still_ours)

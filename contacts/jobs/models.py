@@ -1,0 +1,95 @@
+"""Activation runs and their items: the durable record a worker resumes from.
+
+Imported by contacts.models, so they belong to the `contacts` app and its migrations.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from contacts.models import Contact, Workspace, uuid_primary_key
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+UNFINISHED_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class ActivationRun(models.Model):
+    """One "activate these leads" request: each lead gets the activation e-mail and becomes active."""
+
+    id = uuid_primary_key()
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="activation_runs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # How many times a worker has taken the run up; a run that keeps killing its worker stops.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Refreshed while a worker runs it; an old heartbeat means the worker died and the run resumes.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task id holding the run: its own retries may take it up again at once, any other
+    # task only once the heartbeat is stale.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["workspace", "created_at"], name="activation_run_ws_created"),
+            models.Index(fields=["status", "heartbeat_at"], name="activation_run_status_beat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Activation of {self.total} lead(s) ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_RUN_STATUSES
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    # Recorded just before the e-mail is handed to the SMTP server: an item found in this state
+    # after a crash may or may not have been sent (see contacts/jobs/activation.py).
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class ActivationItem(models.Model):
+    """One lead of a run, processed in `position` order."""
+
+    id = uuid_primary_key()
+    run = models.ForeignKey(ActivationRun, on_delete=models.CASCADE, related_name="items")
+    # Kept when the contact is deleted meanwhile: the item then fails with a reason.
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    position = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    email = models.CharField(max_length=254, blank=True)  # the address it was sent to
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="activation_item_unique_position"),
+        ]
+        indexes = [models.Index(fields=["run", "status", "position"], name="activation_item_todo")]
+
+    def __str__(self) -> str:
+        return f"Item {self.position} of {self.run_id} ({self.status})"

@@ -1,0 +1,96 @@
+"""Starting and cancelling activation runs (the engine that works through them: contacts/jobs/)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from contacts.dbengine import after_commit, atomic
+from contacts.jobs.activation import announce_progress
+from contacts.jobs.models import UNFINISHED_RUN_STATUSES, ActivationItem, ActivationRun, RunStatus
+from contacts.models import ContactStatus, Membership, Role, Workspace
+from contacts.selectors import ContactQuery, contacts_matching, contacts_of
+from contacts.services.common import require_role
+
+logger = logging.getLogger(__name__)
+
+# One run at most this many leads: larger selections are split by the people starting them.
+MAX_LEADS_PER_RUN = 50_000
+NOTHING_TO_ACTIVATE = "None of the chosen contacts is a lead waiting for activation."
+
+
+def activation_start(
+    *,
+    workspace: Workspace,
+    by: Membership,
+    contact_ids: Sequence[UUID] | None = None,
+    query: ContactQuery | None = None,
+) -> ActivationRun:
+    """A run over the chosen leads: given ids (in that order), or every lead matching `query`.
+
+    Contacts that are not leads, belong to another workspace, or already wait in an unfinished run
+    are left out (activating a lead twice is a no-op); none left is a ValidationError. The run is
+    handed to a worker after commit; if the broker is down then, the periodic resume picks it up.
+    """
+    require_role(by, Role.MEMBER)
+    if (contact_ids is None) == (query is None):
+        raise ValueError("Give either contact_ids or query.")
+    leads = (contacts_of(workspace) if query is None else contacts_matching(workspace, query)).filter(
+        status=ContactStatus.LEAD
+    )
+    if contact_ids is not None:
+        wanted = list(dict.fromkeys(contact_ids))
+        found = set(leads.filter(pk__in=wanted).values_list("pk", flat=True))
+        ordered = [pk for pk in wanted if pk in found]
+    else:
+        ordered = list(leads.values_list("pk", flat=True)[: MAX_LEADS_PER_RUN + 1])
+    waiting = set(
+        ActivationItem.objects.filter(
+            run__workspace=workspace, run__status__in=UNFINISHED_RUN_STATUSES, contact_id__in=ordered
+        ).values_list("contact_id", flat=True)
+    )
+    ordered = [pk for pk in ordered if pk not in waiting]
+    if not ordered:
+        raise ValidationError(NOTHING_TO_ACTIVATE)
+    if len(ordered) > MAX_LEADS_PER_RUN:
+        raise ValidationError(f"At most {MAX_LEADS_PER_RUN:,} leads per activation: narrow the filter.")
+    with atomic():
+        run = ActivationRun.objects.create(workspace=workspace, created_by_id=by.user_id, total=len(ordered))
+        ActivationItem.objects.bulk_create(
+            [
+                ActivationItem(run=run, contact_id=pk, position=position)
+                for position, pk in enumerate(ordered)
+            ],
+            batch_size=1000,
+        )
+    after_commit(_dispatch, run)
+    return run
+
+
+def activation_cancel(*, run: ActivationRun, by: Membership) -> ActivationRun:
+    """Stop the run: the worker notices within a second; leads not yet e-mailed stay leads."""
+    require_role(by, Role.MEMBER)
+    if run.workspace_id != by.workspace_id:
+        raise ValidationError("This activation belongs to another workspace.")
+    ActivationRun.objects.filter(pk=run.pk, status__in=UNFINISHED_RUN_STATUSES).update(
+        status=RunStatus.CANCELLED, finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    after_commit(announce_progress, run)
+    return run
+
+
+def _dispatch(run: ActivationRun) -> None:
+    from contacts.tasks import activation_run
+
+    announce_progress(run)
+    try:
+        activation_run.delay(str(run.pk))
+    except Exception as error:  # broker down: the periodic resume sends it once it is back
+        logger.warning(
+            "activation run %s queued but not sent to a worker (%s: %s)", run.pk, type(error).__name__, error
+        )

@@ -1,0 +1,61 @@
+"""Celery tasks (found by `app.autodiscover_tasks()`). Each takes ids only and is safe to run twice.
+
+Thin wrappers: the work is in contacts/jobs/. Settings (contactsite/settings.py, CELERY_*): late
+acknowledgement, requeue when the worker is lost, prefetch 1, JSON only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from contacts.jobs import activation
+from contacts.jobs.activation import TransientSendError
+from contacts.jobs.models import ActivationRun, RunStatus
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(TransientSendError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+)
+def activation_run(self, run_id: str) -> str:
+    """Work through one activation run (claimed, so two deliveries never run it at once)."""
+    return activation.activation_process(run_id, task_id=self.request.id or f"inline-{run_id}")
+
+
+@shared_task
+def activation_resume_stale() -> int:
+    """Start again the runs whose worker died (stale heartbeat) or that never reached a worker
+    (queued while the broker was down); how many were sent off."""
+    stale = activation.stale_before()
+    run_ids = list(
+        ActivationRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    ) + list(
+        ActivationRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
+    for run_id in run_ids:
+        logger.warning("activation run %s: resuming (no worker for it since %s)", run_id, stale)
+        activation_run.delay(str(run_id))
+    return len(run_ids)
+
+
+@shared_task
+def activation_delete_finished() -> int:
+    """Delete runs (with their items) that finished more than a day ago; how many."""
+    from django.conf import settings
+
+    cutoff = timezone.now() - timezone.timedelta(seconds=settings.CONTACTS_ACTIVATION_KEEP_FINISHED)
+    deleted, _ = ActivationRun.objects.filter(finished_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,289 @@
+"""Activation of leads: services (start, cancel) and the engine (contacts/jobs/activation.py), run in
+this process against a real SMTP server (aiosmtpd). The Celery worker tests are in
+tests/test_activation_worker.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from contacts import services
+from contacts.factories import ContactFactory
+from contacts.jobs import activation
+from contacts.jobs.activation import TransientSendError
+from contacts.models import ActivationItem, ActivationRun, Contact, ContactStatus, ItemStatus, RunStatus
+from contacts.selectors import ContactQuery
+from contacts.tasks import activation_delete_finished, activation_resume_stale
+from tests.smtp_sink import SmtpSink, smtp_sink
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sink(settings):
+    with smtp_sink() as running:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", running.port
+        settings.EMAIL_TIMEOUT = 5
+        yield running
+
+
+@pytest.fixture
+def not_dispatched(monkeypatch):
+    """Runs are worked through by the test itself, not sent to a worker."""
+    sent: list[str] = []
+    monkeypatch.setattr("contacts.tasks.activation_run.delay", lambda run_id: sent.append(run_id))
+    return sent
+
+
+_numbers = itertools.count()
+
+
+def leads(workspace, count: int, **fields) -> list[Contact]:
+    numbers = [next(_numbers) for _ in range(count)]
+    return [
+        ContactFactory(
+            workspace=workspace,
+            first_name=f"Lead{n:02}",
+            email=f"lead{n:02}@example.com",
+            status="lead",
+            **fields,
+        )
+        for n in numbers
+    ]
+
+
+def start(workspace, member, contacts) -> ActivationRun:
+    return services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in contacts])
+
+
+# --- Starting a run -------------------------------------------------------------------------------
+
+
+def test_a_run_has_one_item_per_lead_in_the_given_order_and_is_sent_to_a_worker(
+    workspace, member, not_dispatched
+):
+    chosen = leads(workspace, 3)
+    active = ContactFactory(workspace=workspace, status="active", email="a@example.com")
+    run = services.activation_start(
+        workspace=workspace, by=member, contact_ids=[chosen[2].id, active.id, chosen[0].id, chosen[1].id]
+    )
+    assert run.status == RunStatus.QUEUED and run.total == 3
+    assert list(run.items.values_list("contact_id", flat=True)) == [chosen[2].id, chosen[0].id, chosen[1].id]
+    assert not_dispatched == [str(run.id)]
+
+
+def test_all_leads_matching_a_filter_are_resolved_on_the_server(workspace, member, not_dispatched):
+    leads(workspace, 4, company="Initech")
+    leads(workspace, 2, company="Globex")
+    run = services.activation_start(
+        workspace=workspace, by=member, query=ContactQuery(search="", status="", tag="", company="Initech")
+    )
+    assert run.total == 4
+
+
+def test_a_lead_waiting_in_a_run_is_not_queued_again(workspace, member, not_dispatched):
+    chosen = leads(workspace, 2)
+    start(workspace, member, chosen[:1])
+    second = start(workspace, member, chosen)
+    assert second.total == 1
+    with pytest.raises(ValidationError, match="None of the chosen contacts"):
+        start(workspace, member, chosen)
+
+
+def test_viewers_and_other_workspaces_cannot_start_or_cancel(
+    workspace, viewer, member, outsider, foreign_contact, not_dispatched
+):
+    with pytest.raises(PermissionDenied):
+        start(workspace, viewer, leads(workspace, 1))
+    with pytest.raises(ValidationError):
+        start(workspace, member, [foreign_contact])  # not found in this workspace: nothing to do
+    run = start(workspace, member, leads(workspace, 1))
+    with pytest.raises(ValidationError):
+        services.activation_cancel(run=run, by=outsider)
+    assert ActivationRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
+
+
+# --- The engine -----------------------------------------------------------------------------------
+
+
+def test_every_lead_gets_one_email_over_one_connection_and_becomes_active(
+    workspace, member, sink, not_dispatched
+):
+    chosen = leads(workspace, 12)
+    run = start(workspace, member, chosen)
+
+    assert activation.activation_process(run.id, task_id="task-1") == "completed"
+
+    assert sorted(sink.recipients()) == sorted(c.email for c in chosen)
+    assert sink.connections == 1
+    message = sink.messages[0]
+    assert message["Message-ID"] == f"<activation-{run.items.get(position=0).pk}@localhost>"
+    assert message.get_body(("plain",)).get_content().startswith(f"Hello {chosen[0].first_name},")
+    assert "Acme Sales" in message.get_body(("html",)).get_content()
+    run.refresh_from_db()
+    assert (run.status, run.sent, run.failed, run.total) == (RunStatus.COMPLETED, 12, 0, 12)
+    assert set(Contact.objects.filter(pk__in=[c.id for c in chosen]).values_list("status", flat=True)) == {
+        "active"
+    }
+
+
+def test_an_address_refused_for_good_fails_its_item_and_the_run_completes(
+    workspace, member, sink, not_dispatched
+):
+    chosen = leads(workspace, 3)
+    sink.refused.add(chosen[1].email)
+    run = start(workspace, member, chosen)
+
+    activation.activation_process(run.id, task_id="task-1")
+
+    run.refresh_from_db()
+    assert (run.status, run.sent, run.failed) == (RunStatus.COMPLETED, 2, 1)
+    item = run.items.get(contact=chosen[1])
+    assert item.status == ItemStatus.FAILED and "550" in item.error
+    assert Contact.objects.get(pk=chosen[1].pk).status == ContactStatus.LEAD  # still to be reached
+
+
+def test_a_busy_server_makes_the_task_retry_and_nobody_is_emailed_twice(
+    workspace, member, sink, not_dispatched
+):
+    chosen = leads(workspace, 3)
+    run = start(workspace, member, chosen)
+    sink.busy_answers = 1  # the first DATA is answered 451
+    with pytest.raises(TransientSendError):
+        activation.activation_process(run.id, task_id="task-1")
+    assert ActivationRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
+
+    # Celery's retry of the same task takes the run up again at once.
+    assert activation.activation_process(run.id, task_id="task-1") == "completed"
+    assert sorted(sink.recipients()) == sorted(c.email for c in chosen)
+
+
+def test_a_running_run_is_not_taken_by_another_task_until_its_heartbeat_is_stale(
+    workspace, member, sink, not_dispatched, settings
+):
+    run = start(workspace, member, leads(workspace, 2))
+    ActivationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, claimed_by="dead-task", heartbeat_at=timezone.now()
+    )
+    assert activation.activation_process(run.id, task_id="task-2") == "not claimed"
+    assert sink.messages == []
+
+    ActivationRun.objects.filter(pk=run.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.CONTACTS_ACTIVATION_STALE_AFTER + 1)
+    )
+    assert activation.activation_process(run.id, task_id="task-2") == "completed"
+    assert len(sink.messages) == 2
+
+
+def test_a_send_interrupted_by_a_crash_is_sent_again_on_resume(
+    workspace, member, sink, not_dispatched, settings
+):
+    """The documented duplicate window: an item left `sending` may have reached the server, so it
+    is sent again (same Message-ID); the items before it are not."""
+    chosen = leads(workspace, 3)
+    run = start(workspace, member, chosen)
+    first, second, _ = run.items.order_by("position")
+    ActivationItem.objects.filter(pk=first.pk).update(status=ItemStatus.SENT)
+    ActivationItem.objects.filter(pk=second.pk).update(status=ItemStatus.SENDING, attempts=1)
+    Contact.objects.filter(pk__in=[chosen[0].pk, chosen[1].pk]).update(status=ContactStatus.ACTIVE)
+    stale = timezone.now() - timedelta(seconds=settings.CONTACTS_ACTIVATION_STALE_AFTER + 1)
+    ActivationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, claimed_by="killed", heartbeat_at=stale
+    )
+
+    assert activation.activation_process(run.id, task_id="resumed") == "completed"
+
+    assert sink.recipients() == [chosen[1].email, chosen[2].email]
+    assert ActivationItem.objects.get(pk=second.pk).attempts == 2
+    run.refresh_from_db()
+    assert (run.sent, run.failed) == (3, 0)  # the first one, sent before the crash, counts too
+
+
+def test_cancel_stops_the_run_within_a_second(workspace, member, sink, not_dispatched):
+    chosen = leads(workspace, 40)
+    sink.delay = 0.05
+    run = start(workspace, member, chosen)
+    outcome: list[str] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(activation.activation_process(run.id, task_id="t"))
+    )
+    worker.start()
+    sink.wait_for(3)
+
+    services.activation_cancel(run=run, by=member)
+    cancelled_at = time.monotonic()
+    worker.join(timeout=5)
+
+    assert outcome == ["stopped"] and time.monotonic() - cancelled_at < 1.0
+    sent = len(sink.messages)
+    time.sleep(0.3)
+    assert len(sink.messages) == sent < 40  # nothing more after the stop
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert run.items.filter(status=ItemStatus.PENDING).count() >= 40 - sent - 1
+    assert (
+        Contact.objects.filter(pk__in=[c.id for c in chosen], status=ContactStatus.LEAD).count()
+        >= 40 - sent - 1
+    )
+
+
+def test_a_lead_activated_meanwhile_is_not_emailed(workspace, member, sink, not_dispatched):
+    chosen = leads(workspace, 2)
+    run = start(workspace, member, chosen)
+    Contact.objects.filter(pk=chosen[0].pk).update(status=ContactStatus.ACTIVE)
+    activation.activation_process(run.id, task_id="t")
+    assert sink.recipients() == [chosen[1].email]
+    assert "No longer a lead" in run.items.get(contact=chosen[0]).error
+
+
+# --- Periodic jobs --------------------------------------------------------------------------------
+
+
+def test_runs_that_never_reached_a_worker_or_lost_it_are_sent_again(
+    workspace, member, not_dispatched, settings
+):
+    long_ago = timezone.now() - timedelta(seconds=settings.CONTACTS_ACTIVATION_STALE_AFTER + 1)
+    queued = start(workspace, member, leads(workspace, 1))
+    lost = start(workspace, member, [ContactFactory(workspace=workspace, status="lead")])
+    fresh = start(workspace, member, [ContactFactory(workspace=workspace, status="lead")])
+    ActivationRun.objects.filter(pk=queued.pk).update(created_at=long_ago)
+    ActivationRun.objects.filter(pk=lost.pk).update(status=RunStatus.RUNNING, heartbeat_at=long_ago)
+    ActivationRun.objects.filter(pk=fresh.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
+    not_dispatched.clear()
+
+    assert activation_resume_stale() == 2
+    assert sorted(not_dispatched) == sorted([str(queued.pk), str(lost.pk)])
+
+
+def test_finished_runs_are_deleted_after_a_day(workspace, member, not_dispatched):
+    old = start(workspace, member, leads(workspace, 2))
+    recent = start(workspace, member, [ContactFactory(workspace=workspace, status="lead")])
+    ActivationRun.objects.filter(pk=old.pk).update(
+        status=RunStatus.COMPLETED, finished_at=timezone.now() - timedelta(hours=25)
+    )
+    ActivationRun.objects.filter(pk=recent.pk).update(status=RunStatus.COMPLETED, finished_at=timezone.now())
+
+    activation_delete_finished()
+
+    assert list(ActivationRun.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not ActivationItem.objects.filter(run_id=old.pk).exists()
+
+
+def test_sink_helper_refuses_and_accepts(sink: SmtpSink):
+    """The SMTP server the tests use behaves as they assume."""
+    import smtplib
+
+    sink.refused.add("gone@example.com")
+    with smtplib.SMTP("127.0.0.1", sink.port) as client:
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            client.sendmail("a@example.com", ["gone@example.com"], "Subject: x\r\n\r\nbody")
+        client.sendmail("a@example.com", ["ok@example.com"], "Subject: x\r\nTo: ok@example.com\r\n\r\nbody")
+    assert sink.recipients() == ["ok@example.com"]
