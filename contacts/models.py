@@ -355,16 +355,29 @@ class ApiToken(models.Model):
 
 
 # Job models live beside their engine (contacts/jobs/) and belong to this app.
-from contacts.jobs.models import ActivationItem, ActivationRun, ItemStatus, RunStatus  # noqa: E402
+from contacts.jobs.models import (  # noqa: E402
+    ActivationItem,
+    ActivationRun,
+    Activity,
+    ItemStatus,
+    Job,
+    JobKind,
+    JobStatus,
+    RunStatus,
+)
 
 __all__ = [
     "ActivationItem",
     "ActivationRun",
+    "Activity",
     "ApiToken",
     "Contact",
     "ContactStatus",
     "ContactTag",
     "ItemStatus",
+    "Job",
+    "JobKind",
+    "JobStatus",
     "Membership",
     "Role",
     "RunStatus",

@@ -11,7 +11,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from contacts.jobs import activation
+from contacts.jobs import activation, outbox
 from contacts.jobs.activation import TransientSendError
 from contacts.jobs.models import ActivationRun, RunStatus
 
@@ -59,3 +59,35 @@ def activation_delete_finished() -> int:
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.CONTACTS_ACTIVATION_KEEP_FINISHED)
     deleted, _ = ActivationRun.objects.filter(finished_at__lt=cutoff).delete()
     return deleted
+
+
+# Waits before the retries of a job whose mail server was unreachable: 10 s, 20 s, 40 s ... 16 min.
+JOB_RETRY_BASE_SECONDS = 10
+JOB_MAX_RETRIES = 7
+
+
+def job_retry_delay(retries: int) -> int:
+    """Exponential back-off: the wait before retry number `retries + 1`."""
+    return JOB_RETRY_BASE_SECONDS * 2**retries
+
+
+@shared_task(bind=True, max_retries=JOB_MAX_RETRIES)
+def job_run(self, job_id: str) -> str:
+    """Run one recorded job (contacts.jobs.outbox); transient failures retry with back-off, then
+    the job is marked failed with its error for the admin."""
+    try:
+        return outbox.job_run(job_id)
+    except outbox.PermanentJobError as error:
+        outbox.job_failed(job_id, str(error))
+        return "failed"
+    except outbox.TransientJobError as error:
+        if self.request.retries >= self.max_retries:
+            outbox.job_failed(job_id, f"Gave up after {self.max_retries + 1} tries: {error}")
+            return "failed"
+        raise self.retry(exc=error, countdown=job_retry_delay(self.request.retries)) from error
+
+
+@shared_task
+def jobs_dispatch_pending() -> int:
+    """Send the recorded jobs that never reached the broker (it was down at commit)."""
+    return outbox.dispatch_pending()

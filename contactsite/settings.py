@@ -251,6 +251,7 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_AVAILABLE
 CELERY_BEAT_SCHEDULE = {
     "activation-resume-stale": {"task": "contacts.tasks.activation_resume_stale", "schedule": 15.0},
     "activation-delete-finished": {"task": "contacts.tasks.activation_delete_finished", "schedule": 3600.0},
+    "jobs-dispatch-pending": {"task": "contacts.tasks.jobs_dispatch_pending", "schedule": 30.0},
 }
 # An activation run whose heartbeat is older than this (seconds) lost its worker and is resumed.
 CONTACTS_ACTIVATION_STALE_AFTER = env_int(
@@ -269,6 +270,9 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL") or "Contacts <contacts@localhost>"
+# The site's address as people reach it (e.g. https://contacts.example.com), for links in e-mails;
+# empty: links are paths only.
+CONTACTS_BASE_URL = (env.get("CONTACTS_BASE_URL") or "").rstrip("/")
 # The right-hand side of the Message-IDs the app gives its e-mails.
 CONTACTS_MAIL_DOMAIN = env.get("CONTACTS_MAIL_DOMAIN") or DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >")
 

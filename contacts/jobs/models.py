@@ -93,3 +93,62 @@ class ActivationItem(models.Model):
 
     def __str__(self) -> str:
         return f"Item {self.position} of {self.run_id} ({self.status})"
+
+
+class JobKind(models.TextChoices):
+    CONTACT_CREATED = "contact_created", "Contact created: activity entry and e-mail to the admins"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    """A job recorded in the same transaction as the write that calls for it (an outbox).
+
+    The write commits with its job, so a job is never lost when the broker is down at that moment:
+    it is sent to a worker after commit, and the periodic dispatcher sends whatever was not.
+    A failed job keeps its error for the admin, who can retry it.
+    """
+
+    id = uuid_primary_key()
+    kind = models.CharField(max_length=30, choices=JobKind.choices)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="jobs")
+    # The contact the job is about; a plain id, so the job outlives a deleted contact.
+    subject_id = models.UUIDField()
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)  # last handed to the broker
+    # Steps already done, so a retry never repeats them (the e-mail in particular).
+    activity_written = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "dispatched_at"], name="job_status_dispatched")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"
+
+
+class Activity(models.Model):
+    """What happened to a contact, for people reading its history."""
+
+    id = uuid_primary_key()
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="activities")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activities")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["workspace", "contact", "created_at"], name="activity_contact_created")]
+
+    def __str__(self) -> str:
+        return self.text

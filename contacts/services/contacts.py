@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from contacts import events
 from contacts.dbengine import after_commit, atomic
+from contacts.jobs import outbox
+from contacts.jobs.models import Job, JobKind
 from contacts.models import (
     Contact,
     ContactTag,
@@ -121,7 +123,10 @@ def contact_create(*, workspace: Workspace, by: Membership, data: ContactData) -
         contact.save(force_insert=True)
         _contact_tags_change(contact, add=tag_names, remove=[])
         version = bump_workspace_version(workspace)
+        # Recorded with the contact: the job survives a broker that is down at commit.
+        job = Job.objects.create(kind=JobKind.CONTACT_CREATED, workspace=workspace, subject_id=contact.id)
     _announce(contact, events.ChangeKind.CREATED, version)
+    after_commit(outbox.dispatch, job.pk)
     return contact
 
 

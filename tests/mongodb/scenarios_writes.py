@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from contacts import events, services
-from contacts.models import ActivationItem, ActivationRun, ApiToken, Role
+from contacts.jobs import outbox
+from contacts.models import ActivationItem, ActivationRun, Activity, ApiToken, Job, Role
 from contacts.services import ContactData, common
 from tests.mongodb.scenarios import (
     CONTACT_TAGS,
@@ -98,6 +101,14 @@ def contact_create_with_tags(w: World) -> None:
     assert {doc["tag_id"] for doc in inserted(w, CONTACT_TAGS)} == {w.tag.id.hex, inserted(w, TAGS)[0]["_id"]}
     assert _bumped_version(w)
     assert _events(w) == [(events.ChangeKind.CREATED, contact.id)]
+    (job,) = inserted(w, Job._meta.db_table)
+    assert (job["kind"], job["subject_id"], job["workspace_id"]) == (
+        "contact_created",
+        contact.id.hex,
+        w.workspace.id.hex,
+    )
+    dispatched = [str(call.args[0]) for call in w.after_commit if call.func is outbox.dispatch]
+    assert dispatched == [str(UUID(job["_id"]))], "the job goes to a worker after commit"
 
 
 @scenario(services.contact_create)
@@ -186,7 +197,9 @@ def contact_delete_removes_links_then_contact(w: World) -> None:
     services.contact_delete(contact=w.contact, by=w.member)
 
     deletes = w.db.ops("delete_many")
-    assert {op.collection for op in deletes} == {CONTACT_TAGS, CONTACTS}
+    assert {op.collection for op in deletes} == {CONTACT_TAGS, Activity._meta.db_table, CONTACTS}
+    # Activation items keep their record of what was sent; only the link to the contact goes.
+    assert {op.collection for op in w.db.ops("update_many")} >= {ITEMS}
     for op in deletes:
         assert "." not in str(list(op.args[0])), f"a delete must not reach into another collection: {op}"
     assert contact_id.hex in str(w.db.ops("delete_many", CONTACTS)[0].args)
