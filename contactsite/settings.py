@@ -257,8 +257,6 @@ CELERY_BEAT_SCHEDULE = {
 CONTACTS_ACTIVATION_STALE_AFTER = env_int(
     "CONTACTS_ACTIVATION_STALE_AFTER", env.get("CONTACTS_ACTIVATION_STALE_AFTER"), default=30
 )
-# Finished activation runs (and their items) are deleted this long after they end (seconds).
-CONTACTS_ACTIVATION_KEEP_FINISHED = 24 * 60 * 60
 
 # --- E-mail ------------------------------------------------------------------------------------
 _email = email_settings(env.get("EMAIL_URL") or "console://")

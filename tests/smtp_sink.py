@@ -33,7 +33,9 @@ class SmtpSink:
 
     # --- aiosmtpd handler hooks ------------------------------------------------------------------
 
-    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
         with self.lock:
             self.connections += 1
         session.host_name = hostname

@@ -15,7 +15,11 @@ from django.apps import apps
 
 from tests.mongodb.subprocess_run import MONGODB_CHECK_URL, REPO, output_of, run_pytest_with_database
 
-CHECKS = ["tests/mongodb/check_compile.py", "tests/mongodb/check_transactions.py"]
+CHECKS = [
+    "tests/mongodb/check_compile.py",
+    "tests/mongodb/check_transactions.py",
+    "tests/mongodb/check_indexes.py",
+]
 
 
 def test_reads_writes_and_migrations_compile_for_mongodb():

@@ -200,11 +200,18 @@ def _text(value: bytes | str) -> str:
 
 
 def _finish(run: ActivationRun, task_id: str, status: RunStatus, *, error: str = "") -> None:
-    ActivationRun.objects.filter(pk=run.pk, claimed_by=task_id, status=RunStatus.RUNNING).update(
-        status=status, finished_at=timezone.now(), error=error
-    )
+    now = timezone.now()
+    if ActivationRun.objects.filter(pk=run.pk, claimed_by=task_id, status=RunStatus.RUNNING).update(
+        status=status, finished_at=now, error=error
+    ):
+        items_finished(run, now)
     run.refresh_from_db()
     announce_progress(run)
+
+
+def items_finished(run: ActivationRun, when: Any) -> None:
+    """Stamp the items with their run's end, which MongoDB's TTL index on them counts from."""
+    ActivationItem.objects.filter(run_id=run.pk).update(run_finished_at=when)
 
 
 def announce_progress(run: ActivationRun) -> None:

@@ -8,7 +8,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from contacts.dbengine.indexes import ExpiringIndex
 from contacts.models import Contact, Workspace, uuid_primary_key
+
+# Finished runs and their items are deleted this long after the run ended: by the server itself on
+# MongoDB (TTL indexes), by the periodic task `activation_delete_finished` on the other engines.
+KEEP_FINISHED_SECONDS = 24 * 60 * 60
 
 
 class RunStatus(models.TextChoices):
@@ -44,11 +49,14 @@ class ActivationRun(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            ExpiringIndex(
+                field="finished_at", name="activation_run_expires", expire_after_seconds=KEEP_FINISHED_SECONDS
+            ),
             models.Index(fields=["workspace", "created_at"], name="activation_run_ws_created"),
             models.Index(fields=["status", "heartbeat_at"], name="activation_run_status_beat"),
         ]
@@ -83,13 +91,22 @@ class ActivationItem(models.Model):
     email = models.CharField(max_length=254, blank=True)  # the address it was sent to
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The run's end, copied here when it ends, so MongoDB's TTL index removes items with their run.
+    run_finished_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["run", "position"], name="activation_item_unique_position"),
         ]
-        indexes = [models.Index(fields=["run", "status", "position"], name="activation_item_todo")]
+        indexes = [
+            models.Index(fields=["run", "status", "position"], name="activation_item_todo"),
+            ExpiringIndex(
+                field="run_finished_at",
+                name="activation_item_expires",
+                expire_after_seconds=KEEP_FINISHED_SECONDS,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Item {self.position} of {self.run_id} ({self.status})"
@@ -148,7 +165,9 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "activities"
-        indexes = [models.Index(fields=["workspace", "contact", "created_at"], name="activity_contact_created")]
+        indexes = [
+            models.Index(fields=["workspace", "contact", "created_at"], name="activity_contact_created")
+        ]
 
     def __str__(self) -> str:
         return self.text

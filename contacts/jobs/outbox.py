@@ -47,7 +47,9 @@ def dispatch(job_id: UUID | str) -> bool:
     try:
         job_run.delay(str(job_id))
     except Exception as error:  # the job stays pending; dispatch_pending sends it later
-        logger.warning("job %s recorded but not sent to a worker (%s: %s)", job_id, type(error).__name__, error)
+        logger.warning(
+            "job %s recorded but not sent to a worker (%s: %s)", job_id, type(error).__name__, error
+        )
         return False
     Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
     return True
@@ -86,11 +88,19 @@ def job_failed(job_id: UUID | str, error: str) -> None:
 
 
 def _contact_created(job: Job) -> None:
-    contact = Contact.objects.filter(pk=job.subject_id, workspace_id=job.workspace_id).select_related("created_by").first()
+    contact = (
+        Contact.objects.filter(pk=job.subject_id, workspace_id=job.workspace_id)
+        .select_related("created_by")
+        .first()
+    )
     if contact is None:
         return  # deleted before the job ran: nothing to announce
     if not job.activity_written:
-        author = contact.created_by.get_full_name() or contact.created_by.get_username() if contact.created_by else ""
+        author = (
+            contact.created_by.get_full_name() or contact.created_by.get_username()
+            if contact.created_by
+            else ""
+        )
         with atomic():
             Activity.objects.create(
                 workspace_id=job.workspace_id,
@@ -131,7 +141,9 @@ def _email_admins(job: Job, contact: Contact) -> None:
             raise PermanentJobError(f"The mail server refused the e-mail: {refused.smtp_code}") from refused
         raise TransientJobError(f"The mail server asked to try later: {refused.smtp_code}") from refused
     except OSError as error:  # connection refused, reset, timed out, server disconnected
-        raise TransientJobError(f"The mail server could not be reached: {type(error).__name__}: {error}") from error
+        raise TransientJobError(
+            f"The mail server could not be reached: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _contact_url(job: Job, contact: Contact) -> str:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts.dbengine import after_commit, atomic
-from contacts.jobs.activation import announce_progress
+from contacts.jobs.activation import announce_progress, items_finished
 from contacts.jobs.models import UNFINISHED_RUN_STATUSES, ActivationItem, ActivationRun, RunStatus
 from contacts.models import ContactStatus, Membership, Role, Workspace
 from contacts.selectors import ContactQuery, contacts_matching, contacts_of
@@ -76,9 +76,12 @@ def activation_cancel(*, run: ActivationRun, by: Membership) -> ActivationRun:
     require_role(by, Role.MEMBER)
     if run.workspace_id != by.workspace_id:
         raise ValidationError("This activation belongs to another workspace.")
-    ActivationRun.objects.filter(pk=run.pk, status__in=UNFINISHED_RUN_STATUSES).update(
-        status=RunStatus.CANCELLED, finished_at=timezone.now()
-    )
+    now = timezone.now()
+    with atomic():
+        if ActivationRun.objects.filter(pk=run.pk, status__in=UNFINISHED_RUN_STATUSES).update(
+            status=RunStatus.CANCELLED, finished_at=now
+        ):
+            items_finished(run, now)
     run.refresh_from_db()
     after_commit(announce_progress, run)
     return run
