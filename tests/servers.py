@@ -205,14 +205,18 @@ def app_server(
         yield AppServer(base, process)
 
 
-def run_async(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run `scenario()` to the end on an event loop of its own, in a thread of its own.
+def run_async_value(scenario: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run `scenario()` to the end on an event loop of its own, in a thread of its own; its result.
 
     Not `asyncio.run` here: once a browser test has run, Playwright's sync API keeps an event
     loop running in the test thread for the rest of the session.
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, scenario()).result()
+        return pool.submit(asyncio.run, scenario()).result()
+
+
+def run_async(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    run_async_value(scenario)
 
 
 def _app_env(env: dict[str, str] | None) -> dict[str, str]:

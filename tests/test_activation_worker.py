@@ -15,15 +15,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from contacts import services
 from contacts.factories import ContactFactory
+from contacts.jobs.activation import run_progress
 from contacts.models import ActivationItem, ActivationRun, ContactStatus, RunStatus
 from contacts.tasks import activation_resume_stale, activation_run
-from tests.servers import celery_worker
+from contactsite.asgi import application
+from tests.servers import celery_worker, run_async_value
 from tests.smtp_sink import smtp_sink
+from tests.test_live_consumer import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -132,3 +137,42 @@ def test_a_worker_delivers_progress_and_finishes(tmp_path: Path, workspace, memb
     # A second activation of the same contacts is refused: they are no longer leads.
     with pytest.raises(Exception, match="None of the chosen contacts"):
         services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in leads])
+
+
+def test_progress_events_climb_to_what_the_database_says(tmp_path: Path, workspace, member, queue, send_to):
+    """What open pages receive (the workspace's live group) agrees with what polling reads."""
+    leads = [
+        ContactFactory(workspace=workspace, status="lead", email=f"live{n:02}@example.com") for n in range(30)
+    ]
+    cookie = session_cookie(member.user)
+
+    async def scenario() -> list[dict]:
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/workspaces/{workspace.id}/",
+            headers=[(b"origin", b"http://testserver"), (b"cookie", f"sessionid={cookie}".encode())],
+        )
+        connected, _ = await communicator.connect()
+        assert connected
+        progress: list[dict] = []
+        await database_sync_to_async(services.activation_start)(
+            workspace=workspace, by=member, contact_ids=[c.id for c in leads]
+        )
+        while not progress or progress[-1]["status"] not in ("completed", "failed", "cancelled"):
+            event = await communicator.receive_json_from(timeout=30)
+            if event["type"] == "activation.progress":
+                progress.append(event["run"])
+        await communicator.disconnect()
+        return progress
+
+    with (
+        smtp_sink(delay=0.01) as sink,
+        celery_worker(tmp_path / "worker.log", env=worker_env(sink), queue=queue),
+    ):
+        progress = run_async_value(scenario)
+
+    final = run_progress(ActivationRun.objects.get())
+    assert progress[-1] == final == {**final, "status": "completed", "sent": 30, "failed": 0, "total": 30}
+    assert progress[0]["status"] == "queued"
+    sent = [event["sent"] for event in progress]
+    assert sent == sorted(sent) and len(set(sent)) > 2, "progress arrives in steps, never backwards"
