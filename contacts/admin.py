@@ -1,4 +1,4 @@
-"""Django admin for site admins: workspaces and members, contacts, tags, API tokens.
+"""Django admin for site admins: workspaces and members, contacts, tags, API tokens, activation runs.
 
 Contact saves and deletes go through `contacts.services`, like every other write, so they are
 validated the same way, bump the workspace's change version and reach caches and open tabs
@@ -8,6 +8,10 @@ owner membership (`acting_membership`) so their role check passes and `created_b
 admin. Tags are picked with an autocomplete field on the contact form and saved by the same
 service call (one write, one version bump, one event) rather than by a through-model inline,
 whose rows Django would save behind the service's back.
+
+Activation runs and their items are read-only here: runs are started (the "Activate selected
+leads" and "Retry" actions) through `services.activation_start`, and "Resume" only hands an
+unfinished run to a worker again, which takes it up only if no live worker holds it.
 """
 
 from __future__ import annotations
@@ -161,6 +165,7 @@ class ContactAdmin(admin.ModelAdmin):
     readonly_fields = ("created_by", "created_at", "updated_at")
     list_per_page = 50
     show_full_result_count = False  # one exact count per page view is enough
+    actions = ("activate_leads",)
 
     def get_fieldsets(self, request: HttpRequest, obj: Contact | None = None) -> list:
         details = (
@@ -225,6 +230,14 @@ class ContactAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
         for contact in queryset.select_related("workspace"):
             services.contact_delete(contact=contact, by=acting_membership(request.user, contact.workspace))
+
+    @admin.action(description="Activate selected leads", permissions=["activate"])
+    def activate_leads(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
+        """One run per workspace; contacts that are not leads are left out by the service."""
+        start_activations(self, request, queryset.values_list("workspace_id", "pk"))
+
+    def has_activate_permission(self, request: HttpRequest) -> bool:
+        return can_start_activations(request)
 
 
 # --- Workspaces and members --------------------------------------------------------------------
@@ -372,3 +385,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def response_post_save_add(self, request: HttpRequest, obj: ApiToken) -> HttpResponseRedirect:
         """Straight to the new token's page, where its key is shown."""
         return HttpResponseRedirect(reverse("admin:contacts_apitoken_change", args=[obj.pk]))
+
+
+# Activation runs, their items and recorded jobs (registers their admin pages; its helpers start
+# runs for the contact action above).
+from contacts.jobs.admin import can_start_activations, start_activations  # noqa: E402

@@ -169,3 +169,21 @@ def test_a_real_worker_runs_the_job_after_the_broker_comes_back(
         assert Job.objects.get(pk=job.pk).status == JobStatus.DONE
         assert len(sink.messages) == 1
     assert Activity.objects.filter(contact=contact).exists()
+
+
+def test_admins_see_failed_jobs_with_their_error_and_retry_them(workspace, member, admin_client, sent):
+    contact = create(workspace, member)
+    job = Job.objects.get(subject_id=contact.id)
+    outbox.job_failed(job.pk, "The mail server refused every address: {'x@example.com': (550, b'No')}")
+    sent.clear()
+
+    page = admin_client.get("/admin/contacts/job/?status__exact=failed")
+    assert page.status_code == 200 and "The mail server refused every address" in page.content.decode()
+
+    response = admin_client.post(
+        "/admin/contacts/job/", {"action": "retry_jobs", "_selected_action": [str(job.pk)]}, follow=True
+    )
+    assert "Sent 1 job(s) to be tried again." in response.content.decode()
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.PENDING, "")
+    assert sent == [str(job.pk)]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.api import views
+from contacts.api import activations, views
 
 app_name = "api"
 
@@ -14,4 +14,19 @@ urlpatterns = [
         name="contact-detail",
     ),
     path("workspaces/<str:workspace_id>/tags/", views.TagList.as_view(), name="tag-list"),
+    path(
+        "workspaces/<str:workspace_id>/activations/",
+        activations.ActivationList.as_view(),
+        name="activation-list",
+    ),
+    path(
+        "workspaces/<str:workspace_id>/activations/<str:run_id>/",
+        activations.ActivationDetail.as_view(),
+        name="activation-detail",
+    ),
+    path(
+        "workspaces/<str:workspace_id>/activations/<str:run_id>/cancel/",
+        activations.ActivationCancel.as_view(),
+        name="activation-cancel",
+    ),
 ]

@@ -23,6 +23,7 @@ from contacts.services.contacts import (
     contact_set_tags,
     contact_update,
 )
+from contacts.services.jobs import jobs_retry
 from contacts.services.tags import MAX_TAGS_PER_CONTACT, clean_tag_names, tag_save, tags_get_or_create
 from contacts.services.workspaces import api_token_get_or_create, membership_set, workspace_create
 
@@ -44,6 +45,7 @@ __all__ = [
     "contact_delete",
     "contact_set_tags",
     "contact_update",
+    "jobs_retry",
     "membership_set",
     "require_role",
     "tag_save",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from contacts.dbengine import after_commit, atomic
@@ -82,9 +83,11 @@ def activation_cancel(*, run: ActivationRun, by: Membership) -> ActivationRun:
             status=RunStatus.CANCELLED, finished_at=now
         ):
             items_finished(run, now)
-    run.refresh_from_db()
-    after_commit(announce_progress, run)
-    return run
+    current = ActivationRun.objects.filter(pk=run.pk).first()
+    if current is None:  # deleted by the daily clean-up meanwhile
+        raise Http404("This activation no longer exists.")
+    after_commit(announce_progress, current)
+    return current
 
 
 def _dispatch(run: ActivationRun) -> None:

@@ -336,3 +336,18 @@ def activation_cancel_stops_an_unfinished_run(w: World) -> None:
     assert {"_id": run.id.hex} in conditions(update.args[0])
     assert {"status": {"$in": ("queued", "running")}} in conditions(update.args[0])
     assert update.args[1][0]["$set"]["status"] == {"$literal": "cancelled"}
+
+
+@scenario(services.jobs_retry)
+def jobs_retry_puts_failed_jobs_back(w: World) -> None:
+    job = Job(
+        kind="contact_created", workspace=w.workspace, subject_id=w.contact.id, status="failed", error="x"
+    )
+    w.db.store(job)
+
+    services.jobs_retry(jobs=[job])
+
+    (update,) = w.db.ops("update_many", Job._meta.db_table)
+    assert {"status": "failed"} in conditions(update.args[0])
+    assert update.args[1][0]["$set"]["status"] == {"$literal": "pending"}
+    assert [call.func for call in w.after_commit] == [outbox.dispatch]
