@@ -7,7 +7,8 @@ or held by this very task's earlier try), then works through the items still to 
    active, but only if it is still a lead (`filter(status=lead).update(...)`), so two runs, or a
    colleague, can never both e-mail it;
 2. the e-mail goes out over the run's one SMTP connection;
-3. **after the send**: the item becomes `sent`.
+3. **after the send**: the item becomes `sent` (written together with the next lead's step 1,
+   so each lead costs one commit; anything that ends the loop writes it at once).
 
 A worker killed between 1 and 3 leaves the item `sending`. Whether the SMTP server had accepted
 that message is unknowable, so the resumed run sends it again: at most one lead per kill (the
@@ -66,9 +67,11 @@ def activation_process(run_id: UUID | str, *, task_id: str) -> str:
         _finish(run, task_id, RunStatus.FAILED, error=f"Stopped after {MAX_RUN_ATTEMPTS} attempts.")
         return "failed"
     progress = _Progress(run, task_id)
+    sent = _SentLater()
     connection = get_connection(fail_silently=False)  # one SMTP connection for the whole run
     try:
         while True:
+            sent.record()  # before reading the next batch, which must not see it as unsent
             items = list(
                 ActivationItem.objects.filter(
                     run_id=run.pk, status__in=(ItemStatus.PENDING, ItemStatus.SENDING)
@@ -78,18 +81,41 @@ def activation_process(run_id: UUID | str, *, task_id: str) -> str:
                 break
             contacts = Contact.objects.in_bulk([item.contact_id for item in items if item.contact_id])
             for item in items:
-                if progress.due() and not progress.flush():
-                    return "stopped"  # cancelled, or another worker took over
-                progress.count(_activate_one(run, item, contacts.get(item.contact_id), connection))
+                if progress.due():
+                    sent.record()
+                    if not progress.flush():
+                        return "stopped"  # cancelled, or another worker took over
+                progress.count(_activate_one(run, item, contacts.get(item.contact_id), connection, sent))
     except TransientSendError:
+        sent.record()
         progress.flush()
         raise
     finally:
+        sent.record()  # whatever ended the loop, a sent e-mail is recorded as sent
         connection.close()
     if not progress.flush():
         return "stopped"
     _finish(run, task_id, RunStatus.COMPLETED)
     return "completed"
+
+
+class _SentLater:
+    """The item whose e-mail just went out, recorded as `sent` in the next lead's first write.
+
+    One commit per lead instead of two: lead k's "after" rides in lead k+1's "before". The window
+    in which a crash resends lead k stays as short (nothing but the loop lies between lead k's
+    send and that commit), and anything that ends the loop records it at once.
+    """
+
+    def __init__(self) -> None:
+        self.item_id: UUID | None = None
+
+    def record(self) -> None:
+        if self.item_id is not None:
+            ActivationItem.objects.filter(pk=self.item_id).update(
+                status=ItemStatus.SENT, sent_at=timezone.now(), error=""
+            )
+            self.item_id = None
 
 
 def stale_before() -> Any:
@@ -114,14 +140,19 @@ def _claim(run_id: UUID | str, task_id: str) -> ActivationRun | None:
     return run
 
 
-def _activate_one(run: ActivationRun, item: ActivationItem, contact: Contact | None, connection: Any) -> str:
+def _activate_one(
+    run: ActivationRun, item: ActivationItem, contact: Contact | None, connection: Any, sent: _SentLater
+) -> str:
     """Send one lead its e-mail; the item's new status (sent or failed)."""
     resuming = item.status == ItemStatus.SENDING  # this run already activated it, then crashed
-    if contact is None:
-        return _item_failed(item, "The contact was deleted before its e-mail was sent.")
-    if not contact.email:
-        return _item_failed(item, "The contact has no e-mail address.")
+    if contact is None or not contact.email:
+        sent.record()
+        reason = (
+            "The contact was deleted before its e-mail was sent." if contact is None else "No e-mail address."
+        )
+        return _item_failed(item, reason)
     with atomic():
+        sent.record()
         if not resuming:
             became_active = Contact.objects.filter(pk=contact.pk, status=ContactStatus.LEAD).update(
                 status=ContactStatus.ACTIVE, version=F("version") + 1, updated_at=timezone.now()
@@ -146,7 +177,7 @@ def _activate_one(run: ActivationRun, item: ActivationItem, contact: Contact | N
         _undo_activation(contact)
         code, message = next(iter(refused.recipients.values()))
         return _item_failed(item, f"The mail server refused the address: {code} {_text(message)}")
-    ActivationItem.objects.filter(pk=item.pk).update(status=ItemStatus.SENT, sent_at=timezone.now(), error="")
+    sent.item_id = item.pk
     return ItemStatus.SENT
 
 
