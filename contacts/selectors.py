@@ -13,7 +13,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from contacts.cache import cached, workspace_key
@@ -321,9 +321,14 @@ def activation_runs_of(workspace: Workspace) -> QuerySet[ActivationRun]:
     return ActivationRun.objects.filter(workspace=workspace).order_by("-created_at")
 
 
-def activation_runs_to_show(workspace: Workspace) -> list[ActivationRun]:
-    """The runs the list page shows: unfinished ones, and those that ended a few minutes ago."""
+def activation_runs_to_show(
+    workspace: Workspace, *, unfinished: int = 20, finished: int = 5
+) -> list[ActivationRun]:
+    """The runs the list page shows, in one query: unfinished ones, then those that ended a few
+    minutes ago, each newest first."""
     recent = timezone.now() - timedelta(seconds=RECENTLY_FINISHED_SECONDS)
-    unfinished = list(activation_runs_of(workspace).filter(status__in=UNFINISHED_RUN_STATUSES)[:20])
-    finished = list(activation_runs_of(workspace).filter(finished_at__gte=recent)[:5])
-    return unfinished + finished
+    shown = Q(status__in=UNFINISHED_RUN_STATUSES) | Q(finished_at__gte=recent)
+    runs = list(activation_runs_of(workspace).filter(shown)[: unfinished + finished])
+    return [run for run in runs if not run.is_finished][:unfinished] + [
+        run for run in runs if run.is_finished
+    ][:finished]

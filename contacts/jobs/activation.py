@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 50
 PROGRESS_EVERY_SECONDS = 0.25
 PROGRESS_EVERY_ITEMS = 50
+# Contacts that became active reach open lists (a workspace version bump) at most this often.
+LIST_REFRESH_EVERY_SECONDS = 1.0
 # A run that keeps killing its worker (or failing to reach the mail server) stops after this many
 # starts instead of being retried for ever.
 MAX_RUN_ATTEMPTS = 10
@@ -84,16 +86,17 @@ def activation_process(run_id: UUID | str, *, task_id: str) -> str:
                 if progress.due():
                     sent.record()
                     if not progress.flush():
+                        progress.flush(final=True)  # the leads activated so far reach open lists
                         return "stopped"  # cancelled, or another worker took over
                 progress.count(_activate_one(run, item, contacts.get(item.contact_id), connection, sent))
     except TransientSendError:
         sent.record()
-        progress.flush()
+        progress.flush(final=True)
         raise
     finally:
         sent.record()  # whatever ended the loop, a sent e-mail is recorded as sent
         connection.close()
-    if not progress.flush():
+    if not progress.flush(final=True):
         return "stopped"
     _finish(run, task_id, RunStatus.COMPLETED)
     return "completed"
@@ -270,6 +273,8 @@ class _Progress:
         self.failed = done.filter(status=ItemStatus.FAILED).count()
         self.unwritten = 0
         self.written_at = time.monotonic()
+        self.changed_contacts = 0
+        self.bumped_at = time.monotonic()
 
     def count(self, outcome: str) -> None:
         if outcome == ItemStatus.SENT:
@@ -284,14 +289,18 @@ class _Progress:
             or time.monotonic() - self.written_at >= PROGRESS_EVERY_SECONDS
         )
 
-    def flush(self) -> bool:
+    def flush(self, *, final: bool = False) -> bool:
         """Write progress; False when the run is no longer ours to work on (cancelled, taken over)."""
         still_ours = ActivationRun.objects.filter(
             pk=self.run.pk, status=RunStatus.RUNNING, claimed_by=self.task_id
         ).update(sent=self.sent, failed=self.failed, heartbeat_at=timezone.now())
-        if self.unwritten:
-            # Contacts turned active: lists resynchronise once per flush, not once per lead.
+        self.changed_contacts += self.unwritten
+        if self.changed_contacts and (
+            final or time.monotonic() - self.bumped_at >= LIST_REFRESH_EVERY_SECONDS
+        ):
+            # Contacts turned active: open lists resynchronise once a second, not once per lead.
             workspace_bump_version(workspace=self.run.workspace)
+            self.changed_contacts, self.bumped_at = 0, time.monotonic()
         self.unwritten = 0
         self.written_at = time.monotonic()
         self.run.sent, self.run.failed = self.sent, self.failed

@@ -18,6 +18,7 @@ from contacts.decorators import member_required
 from contacts.forms import ContactFilterForm, ContactForm
 from contacts.models import Contact, Workspace
 from contacts.selectors import ContactQuery
+from contacts.views.activations import activation_panel_context
 from contacts.views.common import contact_or_404, detail_url, is_htmx_swap
 from contacts.views.listing import list_links
 from contacts.views.tags import tag_editor_context
@@ -59,7 +60,9 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             lambda: _render_list_content(request, context()),
         )
-        response = render(request, "contacts/list.html", {"list_content": mark_safe(content)})
+        # The activation progress panel is read per request, outside the cached content.
+        page_context = {"list_content": mark_safe(content), **activation_panel_context(request, query)}
+        response = render(request, "contacts/list.html", page_context)
     # The same URL answers a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
