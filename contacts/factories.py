@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import factory
@@ -93,3 +94,23 @@ class ContactFactory(DjangoModelFactory):
             ContactTag.objects.get_or_create(contact=contact, tag=tag)
         # Like every write that bypasses the services: cached reads of the workspace move on.
         Workspace.objects.filter(pk=contact.workspace_id).update(change_version=F("change_version") + 1)
+
+
+_lead_numbers = itertools.count()
+
+
+def leads(workspace: Workspace, count: int, **fields: object) -> list[Contact]:
+    """`count` new leads of `workspace` ("Lead000 …"), each with an e-mail address of its own."""
+    made = []
+    for _ in range(count):
+        number = next(_lead_numbers)
+        made.append(
+            ContactFactory(
+                workspace=workspace,
+                first_name=f"Lead{number:03}",
+                email=f"lead{number:03}@example.com",
+                status=ContactStatus.LEAD,
+                **fields,
+            )
+        )
+    return made

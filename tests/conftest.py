@@ -103,3 +103,11 @@ def viewer_api(viewer):
 @pytest.fixture
 def anonymous_api():
     return APIClient()
+
+
+@pytest.fixture
+def not_dispatched(monkeypatch) -> list[str]:
+    """Activation runs are recorded, not sent to a worker (no broker needed): the run ids sent."""
+    sent: list[str] = []
+    monkeypatch.setattr("contacts.tasks.activation_run.delay", lambda run_id: sent.append(run_id))
+    return sent

@@ -5,7 +5,6 @@ tests/test_activation_worker.py.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from datetime import timedelta
@@ -15,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from contacts import services
-from contacts.factories import ContactFactory
+from contacts.factories import ContactFactory, leads
 from contacts.jobs import activation
 from contacts.jobs.activation import TransientSendError
 from contacts.models import ActivationItem, ActivationRun, Contact, ContactStatus, ItemStatus, RunStatus
@@ -33,31 +32,6 @@ def sink(settings):
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", running.port
         settings.EMAIL_TIMEOUT = 5
         yield running
-
-
-@pytest.fixture
-def not_dispatched(monkeypatch):
-    """Runs are worked through by the test itself, not sent to a worker."""
-    sent: list[str] = []
-    monkeypatch.setattr("contacts.tasks.activation_run.delay", lambda run_id: sent.append(run_id))
-    return sent
-
-
-_numbers = itertools.count()
-
-
-def leads(workspace, count: int, **fields) -> list[Contact]:
-    numbers = [next(_numbers) for _ in range(count)]
-    return [
-        ContactFactory(
-            workspace=workspace,
-            first_name=f"Lead{n:02}",
-            email=f"lead{n:02}@example.com",
-            status="lead",
-            **fields,
-        )
-        for n in numbers
-    ]
 
 
 def start(workspace, member, contacts) -> ActivationRun:

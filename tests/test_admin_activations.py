@@ -3,44 +3,19 @@ resume unfinished runs, retry failed items), which start runs through the servic
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from contacts import services
-from contacts.factories import ContactFactory
+from contacts.factories import ContactFactory, leads
 from contacts.models import ActivationItem, ActivationRun, Contact, ContactStatus, ItemStatus, RunStatus
 from contacts.services.activations import NOTHING_TO_ACTIVATE
-
-_numbers = itertools.count()
-
-
-@pytest.fixture
-def not_dispatched(monkeypatch):
-    """Runs are recorded, not sent to a worker (no broker needed)."""
-    sent: list[str] = []
-    monkeypatch.setattr("contacts.tasks.activation_run.delay", lambda run_id: sent.append(run_id))
-    return sent
 
 
 def admin_url(model, page: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}", args=args)
-
-
-def leads(workspace, count: int, **fields) -> list[Contact]:
-    return [
-        ContactFactory(
-            workspace=workspace,
-            first_name=f"Lead{n:03}",
-            email=f"admin-lead{n:03}@example.com",
-            status=ContactStatus.LEAD,
-            **fields,
-        )
-        for n in (next(_numbers) for _ in range(count))
-    ]
 
 
 def act(client, model, action: str, objects) -> list[str]:

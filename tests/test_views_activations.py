@@ -7,7 +7,6 @@ and the whole thing in a browser in tests/e2e/test_activation_progress.py.
 
 from __future__ import annotations
 
-import itertools
 import re
 import uuid
 from datetime import timedelta
@@ -18,39 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts import services
-from contacts.factories import ContactFactory
+from contacts.factories import ContactFactory, leads
 from contacts.models import ActivationRun, Contact, RunStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HTMX = {"HX-Request": "true", "HX-Target": "results"}
-
-
-@pytest.fixture
-def not_dispatched(monkeypatch):
-    """Runs are recorded, not sent to a worker: no broker needed."""
-    sent: list[str] = []
-    monkeypatch.setattr("contacts.tasks.activation_run.delay", lambda run_id: sent.append(run_id))
-    return sent
-
-
-_numbers = itertools.count()
-
-
-def leads(workspace, count: int, **fields) -> list[Contact]:
-    made = []
-    for _ in range(count):
-        n = next(_numbers)
-        made.append(
-            ContactFactory(
-                workspace=workspace,
-                first_name=f"Lead{n:03}",
-                email=f"lead{n:03}@example.com",
-                status="lead",
-                **fields,
-            )
-        )
-    return made
 
 
 def start_url(workspace) -> str:

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 
 import pytest
 
 from contacts import services
-from contacts.factories import ContactFactory
-from contacts.models import ActivationRun, Contact, ContactStatus, RunStatus
+from contacts.factories import ContactFactory, leads
+from contacts.models import ActivationRun, ContactStatus, RunStatus
 from contacts.services.activations import MAX_LEADS_PER_RUN, NOTHING_TO_ACTIVATE
 
 RUN_FIELDS = {"id", "status", "total", "sent", "failed", "error", "created_at", "started_at", "finished_at"}
-_numbers = itertools.count()
-
-
-@pytest.fixture
-def not_dispatched(monkeypatch):
-    """Runs are recorded, not sent to a worker (no broker needed)."""
-    sent: list[str] = []
-    monkeypatch.setattr("contacts.tasks.activation_run.delay", lambda run_id: sent.append(run_id))
-    return sent
 
 
 def activations_url(workspace) -> str:
@@ -30,19 +20,6 @@ def activations_url(workspace) -> str:
 
 def run_url(run: ActivationRun, suffix: str = "") -> str:
     return f"/api/v1/workspaces/{run.workspace_id}/activations/{run.id}/{suffix}"
-
-
-def leads(workspace, count: int, **fields) -> list[Contact]:
-    return [
-        ContactFactory(
-            workspace=workspace,
-            first_name=f"Lead{n:03}",
-            email=f"api-lead{n:03}@example.com",
-            status=ContactStatus.LEAD,
-            **fields,
-        )
-        for n in (next(_numbers) for _ in range(count))
-    ]
 
 
 def a_run(workspace, membership, count: int = 2) -> ActivationRun:

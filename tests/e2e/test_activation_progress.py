@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from contacts.factories import ContactFactory
 from contacts.models import ActivationRun, Contact, RunStatus
+from tests.e2e.helpers import sign_in_as
 from tests.servers import AppServer, celery_worker
 from tests.smtp_sink import smtp_sink
 
@@ -25,11 +25,7 @@ SMTP_DELAY = 0.15  # s per message: the run takes about 6 s
 
 
 def sign_in(page: Page, user, server: AppServer) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.base}]
-    )
+    sign_in_as(page.context, user, server.base)
 
 
 def sent_of(page: Page) -> int:

@@ -10,12 +10,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Browser, Page, expect
 
 from contacts import services
 from contacts.factories import ContactFactory
 from contacts.services import ContactData
+from tests.e2e.helpers import sign_in_as
 from tests.servers import AppServer, app_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -33,11 +33,8 @@ def open_as(browser: Browser, server: AppServer) -> Iterator:
     contexts = []
 
     def open_as(user, path: str) -> Page:
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
-        context.add_cookies(
-            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.base}]
+        context = sign_in_as(
+            browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB"), user, server.base
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
@@ -161,12 +158,7 @@ def test_without_a_socket_the_page_polls_and_still_follows(
     open_as, browser, server, workspace, owner, member
 ):
     """A proxy that drops WebSockets: the page says so and polls every 2 s instead."""
-    client = Client()
-    client.force_login(member.user)
-    context = browser.new_context()
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.base}]
-    )
+    context = sign_in_as(browser.new_context(), member.user, server.base)
     bob = context.new_page()
     bob.route_web_socket("**/ws/**", lambda socket: socket.close())
     bob.goto(f"{server.base}/w/{workspace.slug}/contacts/")
@@ -183,12 +175,7 @@ def test_after_a_server_restart_the_page_reconnects_and_catches_up(
     browser, tmp_path, transactional_db, workspace, member
 ):
     with app_server(tmp_path / "first.log") as first:
-        client = Client()
-        client.force_login(member.user)
-        context = browser.new_context()
-        context.add_cookies(
-            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": first.base}]
-        )
+        context = sign_in_as(browser.new_context(), member.user, first.base)
         page = context.new_page()
         page.goto(f"{first.base}/w/{workspace.slug}/contacts/")
         status = page.locator("[data-live-status]")
