@@ -11,9 +11,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from contacts import services
+from contacts.dbengine import atomic
 from contacts.factories import ContactFactory, leads
 from contacts.jobs import activation
 from contacts.jobs.activation import TransientSendError
@@ -186,9 +188,14 @@ def test_cancel_stops_the_run_within_a_second(workspace, member, sink, not_dispa
     sink.delay = 0.05
     run = start(workspace, member, chosen)
     outcome: list[str] = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(activation.activation_process(run.id, task_id="t"))
-    )
+
+    def work() -> None:
+        try:
+            outcome.append(activation.activation_process(run.id, task_id="t"))
+        finally:
+            connection.close()  # the thread's own connection, which would block dropping the test database
+
+    worker = threading.Thread(target=work)
     worker.start()
     sink.wait_for(3)
 
@@ -207,6 +214,43 @@ def test_cancel_stops_the_run_within_a_second(workspace, member, sink, not_dispa
         Contact.objects.filter(pk__in=[c.id for c in chosen], status=ContactStatus.LEAD).count()
         >= 40 - sent - 1
     )
+
+
+def test_a_cancel_landing_inside_a_leads_transaction_waits_for_it_instead_of_deadlocking(
+    workspace, member, not_dispatched
+):
+    """A worker's per-lead transaction holds the item just sent, then takes the next one. The cancel
+    stamps every item of the run; it must take them in the same order, or PostgreSQL aborts one of
+    the two with "deadlock detected" (it did, in CI: the cancel's scan reached the next item first,
+    because the item just updated had moved to the end of the table)."""
+    run = start(workspace, member, leads(workspace, 3))
+    just_sent, following = run.items.order_by("position")[:2]
+    ActivationItem.objects.filter(pk=just_sent.pk).update(status=ItemStatus.SENDING)
+    holding = threading.Event()
+    errors: list[Exception] = []
+
+    def cancel() -> None:
+        holding.wait()
+        try:
+            services.activation_cancel(run=run, by=member)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    canceller = threading.Thread(target=cancel)
+    canceller.start()
+    with atomic():  # what _activate_one does for the next lead
+        ActivationItem.objects.filter(pk=just_sent.pk).update(status=ItemStatus.SENT)
+        holding.set()
+        time.sleep(0.5)  # the cancel runs into the row held here
+        ActivationItem.objects.filter(pk=following.pk).update(status=ItemStatus.SENDING)
+    canceller.join(timeout=10)
+
+    assert errors == []
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert not run.items.filter(run_finished_at=None).exists()
 
 
 def test_a_lead_activated_meanwhile_is_not_emailed(workspace, member, sink, not_dispatched):

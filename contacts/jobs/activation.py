@@ -244,8 +244,18 @@ def _finish(run: ActivationRun, task_id: str, status: RunStatus, *, error: str =
 
 
 def items_finished(run: ActivationRun, when: Any) -> None:
-    """Stamp the items with their run's end, which MongoDB's TTL index on them counts from."""
-    ActivationItem.objects.filter(run_id=run.pk).update(run_finished_at=when)
+    """Stamp the items with their run's end, which MongoDB's TTL index on them counts from.
+
+    A cancel calls this while a worker may be inside a lead's transaction, which holds the item
+    just sent and then takes the next one. The rows are locked here in that same order (position)
+    before the update, so the cancel waits for that short transaction instead of deadlocking with
+    it: a bare UPDATE locks in table order, where an item just updated sits after the next one.
+    Engines without row locks ignore `select_for_update`.
+    """
+    items = ActivationItem.objects.filter(run_id=run.pk)
+    with atomic():
+        list(items.select_for_update().order_by("position").values_list("pk", flat=True))
+        items.update(run_finished_at=when)
 
 
 def announce_progress(run: ActivationRun) -> None:

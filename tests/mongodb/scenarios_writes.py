@@ -336,6 +336,9 @@ def activation_cancel_stops_an_unfinished_run(w: World) -> None:
     assert {"_id": run.id.hex} in conditions(update.args[0])
     assert {"status": {"$in": ("queued", "running")}} in conditions(update.args[0])
     assert update.args[1][0]["$set"]["status"] == {"$literal": "cancelled"}
+    # The items are stamped for their TTL index (the row locks taken first elsewhere are no-ops here).
+    (stamp,) = w.db.ops("update_many", ITEMS)
+    assert "run_finished_at" in stamp.args[1][0]["$set"]
 
 
 @scenario(services.jobs_retry)
