@@ -22,6 +22,7 @@ from django.db import connection, transaction
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import QuerySet
 
 
 def is_mongodb(conn: BaseDatabaseWrapper | None = None) -> bool:
@@ -67,6 +68,17 @@ def _mongo_atomic() -> Iterator[None]:
         block.__exit__(None, None, None)
     finally:
         connection.in_atomic_block = django_block
+
+
+def lock_rows(queryset: QuerySet) -> None:
+    """Lock the rows of `queryset`, in its order, until the surrounding transaction ends.
+
+    For writers that must take many rows in the same order as another writer to avoid a
+    deadlock. MongoDB has no row locks (and no deadlocks between single-document writes): there
+    it does nothing.
+    """
+    if not is_mongodb():
+        list(queryset.select_for_update().values_list("pk", flat=True))
 
 
 def after_commit(callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

@@ -36,7 +36,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from contacts.dbengine import atomic
+from contacts.dbengine import atomic, lock_rows
 from contacts.jobs.models import ActivationItem, ActivationRun, ItemStatus, RunStatus
 from contacts.live import broadcast
 from contacts.models import Contact, ContactStatus
@@ -250,11 +250,10 @@ def items_finished(run: ActivationRun, when: Any) -> None:
     just sent and then takes the next one. The rows are locked here in that same order (position)
     before the update, so the cancel waits for that short transaction instead of deadlocking with
     it: a bare UPDATE locks in table order, where an item just updated sits after the next one.
-    Engines without row locks ignore `select_for_update`.
     """
     items = ActivationItem.objects.filter(run_id=run.pk)
     with atomic():
-        list(items.select_for_update().order_by("position").values_list("pk", flat=True))
+        lock_rows(items.order_by("position"))
         items.update(run_finished_at=when)
 
 
