@@ -38,7 +38,7 @@ def _setup_django(database_url: str | None) -> None:
 def _seed(count: int):
     from contacts import services
     from contacts.factories import ContactFactory, MembershipFactory, UserFactory, WorkspaceFactory
-    from contacts.models import Contact, ContactTag, Role, Tag, build_search_text, normalize_email
+    from contacts.models import Contact, ContactTag, Role, Tag
 
     membership = MembershipFactory(
         workspace=WorkspaceFactory(slug="bench", name="Bench"),
@@ -49,10 +49,7 @@ def _seed(count: int):
     contacts = ContactFactory.build_batch(count, workspace=workspace)
     # bulk_create skips save(), so fill the derived fields it would have set.
     for contact in contacts:
-        contact.email = normalize_email(contact.email)
-        contact.search_text = build_search_text(
-            contact.first_name, contact.last_name, contact.email or "", contact.company, contact.job_title
-        )
+        contact.refresh_derived_fields()
     Contact.objects.bulk_create(contacts, batch_size=1000)
     tags = [Tag.objects.create(workspace=workspace, name=name) for name in ("vip", "partner", "newsletter")]
     ContactTag.objects.bulk_create(

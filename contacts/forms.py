@@ -16,7 +16,8 @@ from django.db.models import UniqueConstraint
 
 from contacts import selectors, services
 from contacts.models import NOTES_MAX_LENGTH, Contact, Workspace, normalize_tag_name
-from contacts.selectors import CONTACT_ORDERINGS, DEFAULT_ORDERING, ContactQuery
+from contacts.months import parse_month
+from contacts.selectors import ORDERING_CHOICES, ContactQuery
 from contacts.services import CONTACT_FIELDS, ContactData, EditConflictError, FieldConflict, comparable_value
 
 SEARCH_MAX_LENGTH = 100
@@ -36,6 +37,7 @@ class ContactFilterForm(forms.Form):
     status = forms.CharField(required=False)
     tag = forms.CharField(required=False)
     company = forms.CharField(required=False, strip=True)
+    created = forms.CharField(required=False, strip=True)
     sort = forms.CharField(required=False)
     page = forms.CharField(required=False)
 
@@ -45,6 +47,7 @@ class ContactFilterForm(forms.Form):
         "status": "The status filter",
         "tag": "The tag filter",
         "company": "The company filter",
+        "created": "The month filter",
         "sort": "The sort order",
         "page": "The page number",
     }
@@ -103,13 +106,22 @@ class ContactFilterForm(forms.Form):
             )
         return company
 
+    def clean_created(self) -> str:
+        created = self.cleaned_data["created"]
+        if created and parse_month(created) is None:
+            raise ValidationError(
+                f"“{_shown(created)}” is not a month (YYYY-MM, e.g. 2025-03); showing every month.",
+                code="bad_created",
+            )
+        return created
+
     def clean_sort(self) -> str:
         sort = self.cleaned_data["sort"]
-        if sort and sort not in CONTACT_ORDERINGS:
+        if sort and sort not in ORDERING_CHOICES:
             raise ValidationError(
                 f"Contacts cannot be sorted by “{_shown(sort)}”; sorted by name instead.", code="bad_sort"
             )
-        return sort or DEFAULT_ORDERING
+        return sort
 
     def clean_page(self) -> int:
         page = self.cleaned_data["page"]
@@ -128,7 +140,8 @@ class ContactFilterForm(forms.Form):
             status=valid.get("status", ""),
             tag=valid.get("tag", ""),
             company=valid.get("company", ""),
-            ordering=valid.get("sort", DEFAULT_ORDERING),
+            created=valid.get("created", ""),
+            ordering=valid.get("sort", ""),
             page=valid.get("page", 1),
         )
 

@@ -6,7 +6,6 @@ PostgreSQL and MongoDB (where every document's key is `_id`).
 
 from __future__ import annotations
 
-import re
 import secrets
 import unicodedata
 import uuid
@@ -218,9 +217,6 @@ class Contact(models.Model):
     notes = models.TextField(blank=True, validators=[MaxLengthValidator(NOTES_MAX_LENGTH)])
     status = models.CharField(max_length=10, choices=ContactStatus.choices, default=ContactStatus.LEAD)
     tags = models.ManyToManyField(Tag, through="ContactTag", related_name="contacts", blank=True)
-    # Folded (lower-case, accent-free) words of the searchable fields, each preceded by a space so
-    # that `contains(" " + word)` is a word-prefix match on every engine.
-    search_text = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -255,11 +251,9 @@ class Contact(models.Model):
         super().save(*args, **kwargs)
 
     def refresh_derived_fields(self) -> None:
-        """Normalise the e-mail and rebuild `search_text`: `save()` does it; `bulk_create` callers must."""
+        """Normalise the e-mail: `save()` does it; `bulk_create` callers must. (The full-text
+        index is the database's business: triggers keep it in step, see contacts/search/.)"""
         self.email = normalize_email(self.email)
-        self.search_text = build_search_text(
-            self.first_name, self.last_name, self.email or "", self.company, self.job_title, self.phone
-        )
 
     def clean_fields(self, exclude=None) -> None:
         # Normalise before field validation so "   " counts as blank and lengths are measured tidy.
@@ -319,11 +313,6 @@ def _clean_other_fields(
         raise ValidationError(errors)
 
 
-def build_search_text(*fields: str) -> str:
-    words = re.findall(r"\w+", fold(" ".join(fields)))
-    return "".join(f" {word}" for word in words)
-
-
 class ContactTag(models.Model):
     """The explicit through model: MongoDB can't prefetch many-to-many, so pages read it directly."""
 
@@ -366,12 +355,16 @@ from contacts.jobs.models import (  # noqa: E402
     RunStatus,
 )
 
+# The full-text index row (unmanaged: database triggers write it; see contacts/search/).
+from contacts.search.models import ContactSearchEntry  # noqa: E402
+
 __all__ = [
     "ActivationItem",
     "ActivationRun",
     "Activity",
     "ApiToken",
     "Contact",
+    "ContactSearchEntry",
     "ContactStatus",
     "ContactTag",
     "ItemStatus",

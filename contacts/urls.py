@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contacts.views import activations, contacts, pages, tags
+from contacts.views import activations, contacts, pages, reports, tags
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("w/<slug:slug>/contacts/<uuid:contact_id>/delete/", contacts.contact_delete, name="contact_delete"),
     path("w/<slug:slug>/contacts/<uuid:contact_id>/tags/", tags.contact_tags, name="contact_tags"),
     path("w/<slug:slug>/tags/suggest/", tags.tag_suggest, name="tag_suggest"),
+    path("w/<slug:slug>/reports/", reports.reports, name="reports"),
     path("w/<slug:slug>/activations/", activations.activation_start, name="activation_start"),
     path(
         "w/<slug:slug>/activations/<uuid:run_id>/cancel/",

@@ -176,39 +176,6 @@ def test_notes_over_the_maximum_length_are_refused(workspace):
     assert str(NOTES_MAX_LENGTH) in errors["notes"][0]
 
 
-# --- Search text -------------------------------------------------------------------------------
-
-
-def test_search_text_holds_the_folded_words_of_the_searchable_fields(workspace):
-    contact = ContactFactory(
-        workspace=workspace,
-        first_name="ZOË",
-        last_name="Ó'Brïain",
-        email="Zoe.OB@Example.com",
-        company="Café Müller",
-        job_title="Head of R&D",
-        phone="+44 20",
-        notes="Not searchable",
-    )
-
-    contact.refresh_from_db()
-
-    assert contact.search_text == " zoe o briain zoe ob example com cafe muller head of r d 44 20"
-
-
-def test_search_text_follows_an_edit_on_save(workspace):
-    contact = ContactFactory(
-        workspace=workspace, first_name="Ann", last_name="Leeds", email="ann@example.com"
-    )
-    contact.last_name = "Lévesque"
-
-    contact.save()
-    contact.refresh_from_db()
-
-    assert " levesque" in contact.search_text
-    assert " leeds" not in contact.search_text
-
-
 # --- Tags --------------------------------------------------------------------------------------
 
 

@@ -141,12 +141,13 @@ def test_search_matches_words_of_email_company_job_title_and_phone(workspace, se
     assert names == ["Ann"]
 
 
-def test_search_does_not_look_in_notes(workspace):
+def test_search_looks_in_notes(workspace):
     person(workspace, "Ann", notes="Prefers phone calls")
+    person(workspace, "Bob", notes="Call before noon")
 
-    names = matching(workspace, search="prefers")
+    names = matching(workspace, search="prefer")
 
-    assert names == []
+    assert names == ["Ann"]
 
 
 # --- Filters -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from contacts.models import (
     phone_validator,
     tag_name_validator,
 )
-from contacts.selectors import CONTACT_ORDERINGS, DEFAULT_ORDERING, ContactQuery
+from contacts.selectors import ORDERING_CHOICES, ContactQuery
 from contacts.services import MAX_TAGS_PER_CONTACT, ContactData
 from contacts.text import (
     NAME_NEEDS_VISIBLE,
@@ -227,7 +227,10 @@ class ContactQuerySerializer(serializers.Serializer):
     company = TextField(max_length=120, required=False)
     status = serializers.ChoiceField(choices=ContactStatus.choices, required=False)
     ordering = serializers.ChoiceField(
-        choices=list(CONTACT_ORDERINGS), required=False, default=DEFAULT_ORDERING
+        choices=list(ORDERING_CHOICES),
+        required=False,
+        default="",
+        help_text="Without it: best match first while searching, else by name.",
     )
     page = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, default=1)
     page_size = serializers.IntegerField(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.api import activations, views
+from contacts.api import activations, reports, views
 
 app_name = "api"
 
@@ -14,6 +14,9 @@ urlpatterns = [
         name="contact-detail",
     ),
     path("workspaces/<str:workspace_id>/tags/", views.TagList.as_view(), name="tag-list"),
+    path(
+        "workspaces/<str:workspace_id>/reports/", reports.WorkspaceReport.as_view(), name="workspace-report"
+    ),
     path(
         "workspaces/<str:workspace_id>/activations/",
         activations.ActivationList.as_view(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,9 +25,10 @@ from contacts.models import (
     Membership,
     Tag,
     Workspace,
-    fold,
     normalize_tag_name,
 )
+from contacts.months import month_bounds
+from contacts.search import contacts_search, search_terms
 
 # Public sort keys → ORM ordering. Every ordering ends in the primary key so pages are stable.
 CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
@@ -39,8 +39,10 @@ CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
 }
+# Without a chosen order: by name, or by relevance while searching.
 DEFAULT_ORDERING = "name"
-MAX_SEARCH_WORDS = 8
+RELEVANCE = "relevance"
+ORDERING_CHOICES = (*CONTACT_ORDERINGS, RELEVANCE)
 
 
 # --- Workspaces --------------------------------------------------------------------------------
@@ -82,26 +84,37 @@ class ContactQuery:
     tag: str = ""
     company: str = ""
     status: str = ""
-    ordering: str = DEFAULT_ORDERING
+    created: str = ""  # a calendar month, "YYYY-MM" (UTC): contacts added in it
+    ordering: str = ""  # "" = not chosen (see `sorted_by`)
     page: int = 1
 
+    @property
+    def sorted_by(self) -> str:
+        """The order the contacts come in: the chosen one, else best match first while searching
+        (relevance needs a search), else by name."""
+        if self.ordering in ("", RELEVANCE):
+            return RELEVANCE if search_terms(self.search) else DEFAULT_ORDERING
+        return self.ordering
+
     def filters_active(self) -> bool:
-        return bool(self.search or self.tag or self.company or self.status)
-
-
-def search_words(text: str) -> list[str]:
-    """The folded words of a search box entry (case and accents forgiven)."""
-    return re.findall(r"\w+", fold(text))[:MAX_SEARCH_WORDS]
+        return bool(self.search or self.tag or self.company or self.status or self.created)
 
 
 def contacts_matching(workspace: Workspace, query: ContactQuery) -> QuerySet[Contact]:
     """Contacts of the workspace that pass the query's search and filters, in its order."""
     contacts = contacts_of(workspace)
-    for word in search_words(query.search):
-        # Every word must start some word of the contact (`Ann Lee` finds Annabel Leeds).
-        contacts = contacts.filter(search_text__contains=f" {word}")
+    # Every word must start some word of the contact (`Ann Lee` finds Annabel Leeds).
+    searched = contacts_search(contacts, workspace.id, query.search) if query.search else None
+    if searched is not None:
+        contacts = searched.contacts
     if query.status:
         contacts = contacts.filter(status=query.status)
+    if query.created:
+        # A plain range on the stored UTC time (indexed), not a month extracted from every row.
+        start, end = month_bounds(query.created)
+        contacts = contacts.filter(created_at__gte=start)
+        if end is not None:
+            contacts = contacts.filter(created_at__lt=end)
     if query.company:
         contacts = contacts.filter(company__iexact=query.company)
     tag = normalize_tag_name(query.tag)
@@ -111,11 +124,13 @@ def contacts_matching(workspace: Workspace, query: ContactQuery) -> QuerySet[Con
             "contact_id", flat=True
         )
         contacts = contacts.filter(id__in=list(tagged_ids))
-    return contacts.order_by(*CONTACT_ORDERINGS.get(query.ordering, CONTACT_ORDERINGS[DEFAULT_ORDERING]))
+    if query.sorted_by == RELEVANCE and searched is not None and searched.rank is not None:
+        return contacts.order_by(searched.rank, *CONTACT_ORDERINGS[DEFAULT_ORDERING])
+    return contacts.order_by(*CONTACT_ORDERINGS.get(query.sorted_by, CONTACT_ORDERINGS[DEFAULT_ORDERING]))
 
 
-# What a cached page holds of each contact: every column but the derived search text.
-_ROW_FIELDS = tuple(f.attname for f in Contact._meta.concrete_fields if f.name != "search_text")
+# What a cached page holds of each contact: every column.
+_ROW_FIELDS = tuple(f.attname for f in Contact._meta.concrete_fields)
 
 
 class _Count:
@@ -332,3 +347,6 @@ def activation_runs_to_show(
     return [run for run in runs if not run.is_finished][:unfinished] + [
         run for run in runs if run.is_finished
     ][:finished]
+
+
+from contacts.selectors.reports import workspace_report  # noqa: E402, F401

@@ -81,6 +81,7 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, str]
         "matching": result.total,
         "workspace_total": workspace_total,
         "can_edit": request.membership.can_edit,
+        "search_terms": selectors.search_terms(query.search),
         **links,
     }
     html = render_to_string("contacts/_results_body.html", context, request=request)

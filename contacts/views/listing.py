@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
-from contacts.selectors import DEFAULT_ORDERING, ContactQuery
+from contacts.selectors import ContactQuery
 
 # Column → the direction a first click sorts in (newest first is what people expect of dates).
 SORTABLE_COLUMNS = {"name": "name", "company": "company", "created": "-created"}
@@ -23,8 +23,8 @@ def query_params(query: ContactQuery, **changes: Any) -> dict[str, Any]:
     values = asdict(query)
     values["sort"] = values.pop("ordering")
     values.update(changes)
-    defaults = {"sort": DEFAULT_ORDERING, "page": 1}
-    names = ("search", "status", "tag", "company", "sort", "page")
+    defaults = {"page": 1}
+    names = ("search", "status", "tag", "company", "created", "sort", "page")
     return {name: values[name] for name in names if values[name] and values[name] != defaults.get(name)}
 
 
@@ -44,9 +44,9 @@ def sort_links(path: str, query: ContactQuery) -> dict[str, SortLink]:
     """One link per sortable column: a click on the sorted column flips its direction."""
     links = {}
     for column, first_click in SORTABLE_COLUMNS.items():
-        if query.ordering == column:
+        if query.sorted_by == column:
             links[column] = SortLink(list_url(path, query, sort=f"-{column}", page=1), "ascending", "↑")
-        elif query.ordering == f"-{column}":
+        elif query.sorted_by == f"-{column}":
             links[column] = SortLink(list_url(path, query, sort=column, page=1), "descending", "↓")
         else:
             links[column] = SortLink(list_url(path, query, sort=first_click, page=1), "none", "")
@@ -62,6 +62,6 @@ def list_links(request: HttpRequest, query: ContactQuery, page: Any) -> dict[str
         if page.has_previous()
         else "",
         "next_url": list_url(path, query, page=page.next_page_number()) if page.has_next() else "",
-        "clear_url": list_url(path, query, search="", status="", tag="", company="", page=1),
+        "clear_url": list_url(path, query, search="", status="", tag="", company="", created="", page=1),
         "current_url": list_url(path, query, page=page.number),
     }

@@ -22,7 +22,6 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from contacts.models import Contact, ContactStatus, ContactTag, Membership, Role, Tag, Workspace
-from contacts.models import build_search_text as _search_text
 from tests.mongodb.standin import Recorder, to_document
 
 CHECKED_MODULES = ("contacts.selectors", "contacts.services")
@@ -71,7 +70,6 @@ def build_world(db: Recorder) -> World:
             last_name=last,
             company=company,
             email=email,
-            search_text=_search_text(first, last, email, company),
             created_at=now,
             updated_at=now,
             **extra,

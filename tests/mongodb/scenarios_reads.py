@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from contacts import selectors
 from contacts.models import ActivationRun, Contact
@@ -129,13 +132,26 @@ def contact_count_of_a_workspace(w: World) -> None:
     assert mentions(one_pipeline(w, CONTACTS), "workspace_id", w.workspace.id.hex)
 
 
-@scenario(selectors.contacts_matching, selectors.search_words)
-def contacts_matching_search_words(w: World) -> None:
-    found = list(selectors.contacts_matching(w.workspace, ContactQuery(search="  ann LÉE ")))
+@scenario(selectors.contacts_matching)
+def contacts_matching_search_asks_the_text_index_then_filters_by_its_ids(w: World) -> None:
+    w.db.answer(CONTACTS, [{"_id": w.contact.id.hex}])  # what `$text` found, best first
+
+    found = list(selectors.contacts_matching(w.workspace, ContactQuery(search='  ann "LÉE" -x* (')))
 
     assert found == [w.contact]
-    match = conditions(stage(one_pipeline(w, CONTACTS), "$match"))
-    assert len([c for c in match if "search_text" in c]) == 2, match
+    text_search, rows = w.db.pipelines(CONTACTS)
+    assert text_search[0] == {
+        "$match": {"$text": {"$search": '"ann" "lee" "x"'}, "workspace_id": w.workspace.id.hex}
+    }
+    assert mentions(rows, "workspace_id", w.workspace.id.hex)
+    assert mentions(rows, "_id", {"$in": (w.contact.id.hex,)})
+    assert "$switch" in str(rows), "ordered by the position `$text` gave each id"
+
+
+@scenario(selectors.contacts_matching)
+def contacts_matching_a_search_without_words_reads_nothing(w: World) -> None:
+    assert list(selectors.contacts_matching(w.workspace, ContactQuery(search="🙂 *"))) == []
+    assert not w.db.pipelines(CONTACTS)
 
 
 @scenario(selectors.contacts_matching)
@@ -170,6 +186,7 @@ def contacts_matching_tag(w: World) -> None:
 
 @scenario(selectors.contacts_matching)
 def contacts_matching_every_filter_at_once(w: World) -> None:
+    w.db.answer(CONTACTS, [{"_id": w.contact.id.hex}])  # the text index's answer to "ann"
     w.db.answer(CONTACT_TAGS, [{"contact_id": w.contact.id.hex}])
     query = ContactQuery(
         search="ann", tag="vip", company="initech", status="lead", ordering="-created", page=3
@@ -347,3 +364,50 @@ def activation_runs_to_show_unfinished_and_recent(w: World) -> None:
     match = str(stage(pipeline, "$match"))
     assert "workspace_id" in match and "$or" in match and "finished_at" in match
     assert sort_keys(pipeline) == [("created_at", -1)]
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+
+@scenario(selectors.contacts_matching)
+def contacts_matching_created_in_a_month(w: World) -> None:
+    list(selectors.contacts_matching(w.workspace, ContactQuery(created="2025-03")))
+
+    match = str(stage(one_pipeline(w, CONTACTS), "$match"))
+    assert "created_at" in match and "$gte" in match and "$lt" in match, match
+
+
+@scenario(selectors.workspace_report)
+def workspace_report_groups_each_section_in_one_pipeline(w: World) -> None:
+    this_month = timezone.now().astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # The groupings run on the server; answer them as MongoDB would, in the order they are asked.
+    w.db.answer(CONTACTS, [{"status": "lead", "count": 3}, {"status": "active", "count": 1}])
+    w.db.answer(CONTACTS, [{"key": "initech", "name": "Initech", "count": 2}])
+    w.db.answer(CONTACT_TAGS, [{TAGS: {"name": "vip"}, "count": 1}])  # the joined tag's name
+    w.db.answer(CONTACTS, [{"month": this_month.replace(tzinfo=None), "count": 4}])  # PyMongo: naive UTC
+
+    report = selectors.workspace_report(w.workspace)
+
+    assert report["total"] == 4
+    assert report["by_status"] == [
+        {"status": "lead", "count": 3},
+        {"status": "active", "count": 1},
+        {"status": "archived", "count": 0},
+    ]
+    assert report["by_company"] == [
+        {"company": "Initech", "count": 2},
+        {"company": None, "label": "Others", "count": 2},
+    ]
+    assert report["top_tags"] == [{"tag": "vip", "count": 1}]
+    assert len(report["by_month"]) == 24
+    assert report["by_month"][-1] == {"month": this_month.strftime("%Y-%m"), "count": 4}
+    statuses, companies, months = w.db.pipelines(CONTACTS)
+    for pipeline in (statuses, companies, months):
+        assert "$group" in str(pipeline)
+    assert "$toLower" in str(stage(companies, "$group")), "companies are told apart ignoring case"
+    assert stage(companies, "$limit") == 20
+    assert "$dateTrunc" in str(months) and "created_at" in str(stage(months, "$match"))
+    tags = one_pipeline(w, CONTACT_TAGS)
+    assert stage(tags, "$lookup")["from"] == TAGS
+    assert mentions(tags, "workspace_id", w.workspace.id.hex)
+    assert stage(tags, "$limit") == 10
