@@ -104,7 +104,12 @@ def unsupported_calls(source: str) -> list[tuple[int, str]]:
 
 # Code that runs only once the engine is known to be a SQL one: the engine adapter itself and
 # the SQL engines' full-text search modules.
-SQL_ONLY = ("contacts/dbengine/", "contacts/search/sqlite.py", "contacts/search/postgresql.py")
+SQL_ONLY = (
+    "contacts/dbengine/",
+    "contacts/search/sql.py",
+    "contacts/search/sqlite.py",
+    "contacts/search/postgresql.py",
+)
 
 
 def _project_sources() -> list[Path]:

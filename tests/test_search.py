@@ -4,6 +4,7 @@ through the list's read (`contacts_matching`), the page and the API."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -121,11 +122,59 @@ def test_a_chosen_order_wins_over_relevance(workspace):
     assert found(workspace, "harbor", ordering="-name") == ["Harbor Name", "Zed Company"]
 
 
-def test_equally_good_matches_come_by_name(workspace):
+def test_equally_good_matches_come_newest_first(workspace):
     for last in ("Young", "Adams", "Miller"):
         person(workspace, "Kim", last)
 
-    assert found(workspace, "kim") == ["Kim Adams", "Kim Miller", "Kim Young"]
+    assert found(workspace, "kim") == ["Kim Miller", "Kim Adams", "Kim Young"]
+    page = selectors.contact_page(workspace, ContactQuery(search="kim"))
+    assert [c.full_name for c in page.contacts] == ["Kim Miller", "Kim Adams", "Kim Young"]
+
+
+def test_a_plain_search_reads_the_index_alone_and_agrees_with_the_general_path(workspace, other_workspace):
+    """The list's common case (a search alone, best first) is counted and ordered by the index
+    without joining the contacts; it must give exactly what the general path gives."""
+    for n in range(7):
+        person(workspace, "Kim", f"Smith{n % 3}", company="Kimberly Clark" if n % 2 else "")
+    person(workspace, "Zed", "Kimball", notes="kim called")
+    person(other_workspace, "Kim", "Elsewhere")
+    query = ContactQuery(search="kim")
+
+    general = [c.full_name for c in selectors.contacts_matching(workspace, query)]
+    pages = [
+        selectors.contact_page(workspace, ContactQuery(search="kim", page=n), per_page=3) for n in (1, 2, 3)
+    ]
+
+    assert [c.full_name for page in pages for c in page.contacts] == general
+    assert {page.total for page in pages} == {8}
+    assert "Kim Elsewhere" not in general
+    past_the_end = selectors.contact_page(workspace, ContactQuery(search="kim", page=99), per_page=3)
+    assert past_the_end.page.number == 3 and len(past_the_end.contacts) == 2
+
+
+def test_a_broad_search_shows_its_best_matches_name_matches_first(
+    workspace, member_client, member_api, monkeypatch
+):
+    """More matches than BROAD_SEARCH_SHOWN: the page ranks a bounded set of candidates, name
+    matches first, says how many matched in all and asks for another word; the API still pages
+    through every match."""
+    monkeypatch.setattr(selectors, "BROAD_SEARCH_SHOWN", 3)
+    for n in range(4):
+        person(workspace, "Zed", f"Other{n}", notes=f"Met Rowan at fair {n}")
+    person(workspace, "Rowan", "Atkinson")
+    person(workspace, "Rowena", "Bell")
+
+    page = selectors.contact_page(workspace, ContactQuery(search="row"))
+
+    assert (page.found, page.total) == (6, 3)
+    names = [c.full_name for c in page.contacts]
+    assert set(names[:2]) == {"Rowan Atkinson", "Rowena Bell"} and names[2].startswith("Zed Other")
+    html = member_client.get(f"/w/{workspace.slug}/contacts/", {"search": "row"}).content.decode()
+    count = re.sub(r"\s+", " ", re.search(r"data-count>(.*?)</p>", html, re.S).group(1))
+    assert "<strong>6</strong> of 6 match<" in count and "showing the best 3" in count, count
+    api = member_api.get(f"/api/v1/workspaces/{workspace.id}/contacts/", {"search": "row"}).json()
+    assert api["count"] == 6 and len(api["results"]) == 6
+    assert {c["full_name"] for c in api["results"][:2]} == {"Rowan Atkinson", "Rowena Bell"}
 
 
 # --- Any input is safe -----------------------------------------------------------------------

@@ -250,7 +250,7 @@ class ContactDetail(WorkspaceAPIView):
 
 def _represented_page(workspace, query, page_size: int) -> dict:
     """One page of contacts as the API shows them, as plain data (built on the page's cached data)."""
-    result = selectors.contact_page(workspace, query, per_page=page_size)
+    result = selectors.contact_page(workspace, query, per_page=page_size, every_match=True)
     context = {"tags_by_contact": result.tags_by_contact}
     results = [dict(item) for item in ContactSerializer(result.contacts, many=True, context=context).data]
     return {"count": result.total, "number": result.page.number, "results": results}

@@ -1,5 +1,8 @@
 """PostgreSQL: a `tsvector` per contact in its own table with a GIN index, kept in step by triggers.
 
+The table also holds the contact's workspace and creation time, so a search of one workspace is
+counted, ranked and ordered (equally good matches newest first) without reading the contacts.
+
 The document is built in the database from the contact's columns: `unaccent` and the `simple`
 configuration (no stemming, no stop words: names are not English prose) fold accents and case;
 `@ . / : _ + ' -` become spaces first, so an e-mail address, a web address or a phone number is
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 from contacts.models import fold
+from contacts.search import sql
 from contacts.search.models import SEARCH_TABLE
 
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (notes), C (details), B (company), A (name)
@@ -40,15 +45,18 @@ _DOCUMENT = " || ".join(
 
 
 def install_statements() -> list[str]:
-    watched = "first_name, last_name, email, phone, company, job_title, notes"
+    watched = "workspace_id, created_at, first_name, last_name, email, phone, company, job_title, notes"
     return [
         "CREATE EXTENSION IF NOT EXISTS unaccent",
-        f"CREATE TABLE {SEARCH_TABLE} (contact_id uuid PRIMARY KEY, document tsvector NOT NULL)",
+        f"CREATE TABLE {SEARCH_TABLE} (contact_id uuid PRIMARY KEY, workspace_id uuid NOT NULL, "
+        "created_at timestamptz NOT NULL, document tsvector NOT NULL)",
         f"CREATE INDEX contacts_search_document ON {SEARCH_TABLE} USING gin (document)",
         f"""CREATE FUNCTION contacts_search_write() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          INSERT INTO {SEARCH_TABLE} (contact_id, document) VALUES (NEW._id, {_DOCUMENT})
-          ON CONFLICT (contact_id) DO UPDATE SET document = EXCLUDED.document;
+          INSERT INTO {SEARCH_TABLE} (contact_id, workspace_id, created_at, document)
+          VALUES (NEW._id, NEW.workspace_id, NEW.created_at, {_DOCUMENT})
+          ON CONFLICT (contact_id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id,
+            created_at = EXCLUDED.created_at, document = EXCLUDED.document;
           RETURN NULL;
         END $$""",
         f"""CREATE FUNCTION contacts_search_forget() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -90,18 +98,15 @@ def rebuild_statements() -> list[str]:
     return [
         # DELETE, not TRUNCATE: searches keep reading the old rows until the rebuild commits.
         f"DELETE FROM {SEARCH_TABLE}",
-        f"INSERT INTO {SEARCH_TABLE} (contact_id, document) SELECT c._id, {document} FROM contacts_contact c",
+        f"INSERT INTO {SEARCH_TABLE} (contact_id, workspace_id, created_at, document) "
+        f"SELECT c._id, c.workspace_id, c.created_at, {document} FROM contacts_contact c",
         f"ANALYZE {SEARCH_TABLE}",
     ]
 
 
 def rebuild(conn: Any) -> int:
     """Refill the index from the contacts; how many rows it holds."""
-    with conn.cursor() as cursor:
-        for statement in rebuild_statements():
-            cursor.execute(statement)
-        cursor.execute(f"SELECT count(*) FROM {SEARCH_TABLE}")
-        return cursor.fetchone()[0]
+    return sql.rebuild(conn, rebuild_statements())
 
 
 def terms(text: str) -> list[str]:
@@ -121,3 +126,60 @@ def rank_sql(column: str, query_text: str) -> tuple[str, list[Any]]:
         f"-ts_rank(%s::float4[], {column}, to_tsquery('simple', %s))",
         [RANK_WEIGHTS, query_text],
     )
+
+
+def count(conn: Any, workspace_id: UUID, words: list[str]) -> int:
+    """How many contacts of the workspace match, from the index table alone."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {SEARCH_TABLE} "
+            "WHERE workspace_id = %s AND document @@ to_tsquery('simple', %s)",
+            [workspace_id, query(words)],
+        )
+        return cursor.fetchone()[0]
+
+
+def ranked_ids(conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int) -> list[UUID]:
+    """The ids of one page of matches, best first, then newest first, from the index table alone."""
+    query_text = query(words)
+    rank, rank_params = rank_sql("document", query_text)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT contact_id FROM {SEARCH_TABLE} "
+            "WHERE workspace_id = %s AND document @@ to_tsquery('simple', %s) "
+            f"ORDER BY {rank}, created_at DESC, contact_id DESC LIMIT %s OFFSET %s",
+            [workspace_id, query_text, *rank_params, limit, offset],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def broad_ids(
+    conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int, *, candidates: int
+) -> list[UUID]:
+    """One page of a broad search, ranked among at most `candidates` name matches (weight A),
+    then as many other matches: ts_rank for a few thousand rows, not 50,000. The GIN index hands
+    rows over in no particular order, so name matches are asked for first rather than hoped for."""
+    every_word, in_names = query(words), " & ".join(f"'{word}':*A" for word in words)
+    rank, rank_params = rank_sql("document", every_word)
+
+    def tier(number: int, condition: str) -> str:
+        return (
+            f"(SELECT contact_id, {number} AS tier, created_at, document FROM {SEARCH_TABLE} "
+            f"WHERE workspace_id = %s AND {condition} LIMIT %s)"
+        )
+
+    matches = "document @@ to_tsquery('simple', %s)"
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT contact_id FROM ({tier(0, matches)} UNION ALL "
+            f"{tier(1, f'{matches} AND NOT {matches}')}) AS candidates "
+            f"ORDER BY tier, {rank}, created_at DESC, contact_id DESC LIMIT %s OFFSET %s",
+            [
+                *(workspace_id, in_names, candidates),
+                *(workspace_id, every_word, in_names, candidates),
+                *rank_params,
+                limit,
+                offset,
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]

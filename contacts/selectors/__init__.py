@@ -28,7 +28,7 @@ from contacts.models import (
     normalize_tag_name,
 )
 from contacts.months import month_bounds
-from contacts.search import contacts_search, search_terms
+from contacts.search import contacts_search, ranked_page, search_terms
 
 # Public sort keys → ORM ordering. Every ordering ends in the primary key so pages are stable.
 CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
@@ -42,6 +42,8 @@ CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
 # Without a chosen order: by name, or by relevance while searching.
 DEFAULT_ORDERING = "name"
 RELEVANCE = "relevance"
+# A search matching more contacts than this shows (and pages through) its best this many.
+BROAD_SEARCH_SHOWN = 1000
 ORDERING_CHOICES = (*CONTACT_ORDERINGS, RELEVANCE)
 
 
@@ -125,7 +127,8 @@ def contacts_matching(workspace: Workspace, query: ContactQuery) -> QuerySet[Con
         )
         contacts = contacts.filter(id__in=list(tagged_ids))
     if query.sorted_by == RELEVANCE and searched is not None and searched.rank is not None:
-        return contacts.order_by(searched.rank, *CONTACT_ORDERINGS[DEFAULT_ORDERING])
+        # Equally good matches newest first, as the index's own ordering has them.
+        return contacts.order_by(searched.rank, "-created_at", "-id")
     return contacts.order_by(*CONTACT_ORDERINGS.get(query.sorted_by, CONTACT_ORDERINGS[DEFAULT_ORDERING]))
 
 
@@ -147,6 +150,8 @@ class _Count:
 class ContactPage:
     page: Page
     tags_by_contact: dict[UUID, list[str]] = field(default_factory=dict)
+    # Every match; more than `total` (what can be paged through) for a broad search on the page.
+    found: int | None = None
 
     @property
     def contacts(self) -> list[Contact]:
@@ -157,29 +162,63 @@ class ContactPage:
         return self.page.paginator.count
 
 
-def contact_page(workspace: Workspace, query: ContactQuery, *, per_page: int | None = None) -> ContactPage:
+def contact_page(
+    workspace: Workspace, query: ContactQuery, *, per_page: int | None = None, every_match: bool = False
+) -> ContactPage:
     """One page of the list with each contact's tag names, shared by the page and the API.
 
     Served from the cache while the workspace has not changed; a page number past the end gives
-    the last page (as `Paginator.get_page` does), and `page.number` says which one it is.
+    the last page (as `Paginator.get_page` does), and `page.number` says which one it is. A
+    broad search (more than BROAD_SEARCH_SHOWN matches) pages through its best matches only,
+    unless `every_match` (the API, whose clients page through everything they count).
     """
     per_page = per_page or settings.CONTACTS_PAGE_SIZE
+    # Only a search can be broad: every other list is the same for the page and the API.
+    broad_rule = "every-match" if every_match and query.search else ""
     data = cached(
-        workspace_key(workspace, "page", query, per_page),
-        lambda: _contact_page_data(workspace, query, per_page),
+        workspace_key(workspace, "page", query, per_page, broad_rule),
+        lambda: _contact_page_data(workspace, query, per_page, every_match=every_match),
     )
     paginator = Paginator(_Count(data["count"]), per_page)
     contacts = [_contact_from_row(workspace, row) for row in data["rows"]]
-    return ContactPage(page=Page(contacts, data["number"], paginator), tags_by_contact=data["tags"])
+    return ContactPage(
+        page=Page(contacts, data["number"], paginator),
+        tags_by_contact=data["tags"],
+        found=data.get("found", data["count"]),
+    )
 
 
-def _contact_page_data(workspace: Workspace, query: ContactQuery, per_page: int) -> dict[str, Any]:
+def _contact_page_data(
+    workspace: Workspace, query: ContactQuery, per_page: int, *, every_match: bool = False
+) -> dict[str, Any]:
     """The page as plain data: the count, the page number, the rows and their tag names (three queries)."""
+    ranked = _ranked_search_page(
+        workspace, query, per_page, limit=None if every_match else BROAD_SEARCH_SHOWN
+    )
+    if ranked is not None:
+        return ranked
     paginator = Paginator(contacts_matching(workspace, query).values(*_ROW_FIELDS), per_page)
     page = paginator.get_page(query.page)
     rows = list(page.object_list)
     tags = dict(tag_names_by_contact(row["id"] for row in rows))
     return {"count": paginator.count, "number": page.number, "rows": rows, "tags": tags}
+
+
+def _ranked_search_page(
+    workspace: Workspace, query: ContactQuery, per_page: int, *, limit: int | None
+) -> dict[str, Any] | None:
+    """A search with no other filter, best match first (what typing in the box asks for): the
+    full-text index alone gives the count and the page's ids, then the rows are read by id."""
+    plain_search = query.search and not (query.tag or query.company or query.status or query.created)
+    if not plain_search or query.sorted_by != RELEVANCE:
+        return None
+    found = ranked_page(workspace.id, query.search, page=query.page, per_page=per_page, limit=limit)
+    if found is None:
+        return None
+    by_id = {row["id"]: row for row in contacts_of(workspace).filter(pk__in=found.ids).values(*_ROW_FIELDS)}
+    rows = [by_id[pk] for pk in found.ids if pk in by_id]
+    tags = dict(tag_names_by_contact(row["id"] for row in rows))
+    return {"count": found.shown, "found": found.found, "number": found.number, "rows": rows, "tags": tags}
 
 
 def _contact_from_row(workspace: Workspace, row: dict[str, Any]) -> Contact:

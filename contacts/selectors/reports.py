@@ -11,7 +11,7 @@ from datetime import UTC, date
 from typing import Any
 
 from django.db.models import Count, Min
-from django.db.models.functions import Lower, TruncMonth
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from contacts.cache import cached, workspace_key
@@ -55,7 +55,7 @@ def _compute(workspace: Workspace, today: date) -> dict[str, Any]:
 
 def _by_status(workspace: Workspace) -> tuple[list[dict[str, Any]], int]:
     """Every status with its count, and the total (the sum of all groups: no query of its own)."""
-    rows = contacts_of(workspace).values("status").annotate(count=Count("id")).order_by("status")
+    rows = contacts_of(workspace).values("status").annotate(count=Count("*")).order_by("status")
     counts = {row["status"]: row["count"] for row in rows}
     by_status = [{"status": value, "count": counts.get(value, 0)} for value in ContactStatus.values]
     return by_status, sum(counts.values())
@@ -69,7 +69,7 @@ def _by_company(workspace: Workspace, total: int) -> list[dict[str, Any]]:
         .exclude(company="")
         .annotate(key=Lower("company"))
         .values("key")
-        .annotate(count=Count("id"), name=Min("company"))
+        .annotate(count=Count("*"), name=Min("company"))
         .order_by("-count", "key")[:TOP_COMPANIES]
     )
     by_company = [{"company": row["name"], "count": row["count"]} for row in rows]
@@ -85,21 +85,24 @@ def _top_tags(workspace: Workspace) -> list[dict[str, Any]]:
     rows = (
         ContactTag.objects.filter(tag__workspace=workspace)
         .values("tag__name")
-        .annotate(count=Count("id"))
+        .annotate(count=Count("*"))
         .order_by("-count", "tag__name")[:TOP_TAGS]
     )
     return [{"tag": row["tag__name"], "count": row["count"]} for row in rows]
 
 
 def _by_month(workspace: Workspace, today: date) -> list[dict[str, Any]]:
+    # One range count per month, each answered from the (workspace, created) index. Grouping by
+    # TruncMonth reads every row instead, and on SQLite calls a Python function per row: 380 ms
+    # at 100,000 contacts against 8 ms for the 24 counts (bench/bench_search.py).
     months = last_months(MONTHS, today)
-    rows = (
-        contacts_of(workspace)
-        .filter(created_at__gte=start_of(months[0]), created_at__lt=start_of(add_months(months[-1], 1)))
-        .annotate(month=TruncMonth("created_at", tzinfo=UTC))
-        .values("month")
-        .annotate(count=Count("id"))
-        .order_by("month")
-    )
-    counts = {month_key(row["month"]): row["count"] for row in rows}
-    return [{"month": month_key(first), "count": counts.get(month_key(first), 0)} for first in months]
+    contacts = contacts_of(workspace)
+    return [
+        {
+            "month": month_key(first),
+            "count": contacts.filter(
+                created_at__gte=start_of(first), created_at__lt=start_of(add_months(first, 1))
+            ).count(),
+        }
+        for first in months
+    ]

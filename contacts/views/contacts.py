@@ -78,7 +78,9 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, str]
         "query": query,
         "page": result.page,
         "rows": [(contact, result.tags_by_contact.get(contact.id, [])) for contact in result.contacts],
-        "matching": result.total,
+        "matching": result.found,
+        # A broad search pages through its best matches only: say so, and how to narrow it.
+        "shown_of_broad": result.total if result.found > result.total else None,
         "workspace_total": workspace_total,
         "can_edit": request.membership.can_edit,
         "search_terms": selectors.search_terms(query.search),

@@ -59,7 +59,8 @@ def test_two_tabs_see_each_others_creates_edits_and_deletes(
     ContactFactory(workspace=workspace, first_name="Adam", last_name="Ant")
     list_path = f"/w/{workspace.slug}/contacts/"
     alice = open_as(owner.user, list_path)
-    bob = open_as(member.user, list_path)
+    # Bob sorts by name, so a search keeps that order (without a chosen order it ranks by relevance).
+    bob = open_as(member.user, f"{list_path}?sort=name")
     otto = open_as(outsider.user, f"/w/{other_workspace.slug}/contacts/")
     otto_frames: list[str] = []
     otto.on("websocket", lambda socket: socket.on("framereceived", lambda frame: otto_frames.append(frame)))
