@@ -1,10 +1,10 @@
 # Contacts: one image for the web server (Daphne), the Celery worker and beat (docker-compose.yml).
 
-# Front-end packages (htmx) come from npm, pinned by package-lock.json.
+# Front-end packages (htmx) come from npm, pinned by package-lock.json; the test tools (axe-core) stay out.
 FROM node:20-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

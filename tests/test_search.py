@@ -155,9 +155,8 @@ def test_a_plain_search_reads_the_index_alone_and_agrees_with_the_general_path(w
 def test_a_broad_search_shows_its_best_matches_name_matches_first(
     workspace, member_client, member_api, monkeypatch
 ):
-    """More matches than BROAD_SEARCH_SHOWN: the page ranks a bounded set of candidates, name
-    matches first, says how many matched in all and asks for another word; the API still pages
-    through every match."""
+    """More matches than BROAD_SEARCH_SHOWN: the page ranks a bounded set of candidates, says how
+    many matched in all and asks for another word; the API still pages through every match."""
     monkeypatch.setattr(selectors, "BROAD_SEARCH_SHOWN", 3)
     for n in range(4):
         person(workspace, "Zed", f"Other{n}", notes=f"Met Rowan at fair {n}")
@@ -167,11 +166,12 @@ def test_a_broad_search_shows_its_best_matches_name_matches_first(
     page = selectors.contact_page(workspace, ContactQuery(search="row"))
 
     assert (page.found, page.total) == (6, 3)
-    names = [c.full_name for c in page.contacts]
-    assert set(names[:2]) == {"Rowan Atkinson", "Rowena Bell"} and names[2].startswith("Zed Other")
+    # Ranked among the candidates: any name match shown comes before the notes matches.
+    tiers = ["Zed" not in c.full_name for c in page.contacts]
+    assert tiers == sorted(tiers, reverse=True)
     html = member_client.get(f"/w/{workspace.slug}/contacts/", {"search": "row"}).content.decode()
     count = re.sub(r"\s+", " ", re.search(r"data-count>(.*?)</p>", html, re.S).group(1))
-    assert "<strong>6</strong> of 6 match<" in count and "showing the best 3" in count, count
+    assert "<strong>6</strong> of 6 match<" in count and "showing 3 of them, best first" in count, count
     api = member_api.get(f"/api/v1/workspaces/{workspace.id}/contacts/", {"search": "row"}).json()
     assert api["count"] == 6 and len(api["results"]) == 6
     assert {c["full_name"] for c in api["results"][:2]} == {"Rowan Atkinson", "Rowena Bell"}

@@ -76,8 +76,9 @@ def ranked_page(
     to the contacts, whose per-row lookups cost more than the search itself on large results).
 
     With a `limit`, a broad search (more matches than `limit`) ranks `limit` candidates only (on
-    SQLite the newest); ranking every one of 50,000 matches of "an" costs 50-300 ms and tells
-    nobody anything: the page shows the count and asks for another word instead.
+    SQLite the newest, on PostgreSQL the first the index returns); ranking every one of 50,000
+    matches of "an" costs 50-300 ms and tells nobody anything: the page shows the count, the
+    candidates best first, and asks for another word.
 
     None where the engine has no such path (MongoDB): the caller takes the general one.
     """

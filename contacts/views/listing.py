@@ -1,4 +1,4 @@
-"""Links of the contact list (sort headers, pages, "clear filters") built from the validated query.
+"""Links of the contact list (sort headers, page numbers, "clear filters") built from the validated query.
 
 Links are built from the normalised `ContactQuery`, not from the raw query string, so a bad
 parameter that was ignored never reappears in the next link.
@@ -16,6 +16,8 @@ from contacts.selectors import ContactQuery
 
 # Column → the direction a first click sorts in (newest first is what people expect of dates).
 SORTABLE_COLUMNS = {"name": "name", "company": "company", "created": "-created"}
+# Page numbers linked either side of the current one (the first and the last are always linked).
+PAGES_AROUND = 2
 
 
 def query_params(query: ContactQuery, **changes: Any) -> dict[str, Any]:
@@ -53,6 +55,40 @@ def sort_links(path: str, query: ContactQuery) -> dict[str, SortLink]:
     return links
 
 
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: a gap ("…") between the numbers shown
+    url: str = ""
+    current: bool = False
+
+
+def page_numbers(current: int, last: int, around: int = PAGES_AROUND) -> list[int | None]:
+    """The page numbers to link: the first, the last and `around` either side of `current`, in
+    order, with None where numbers are left out. A gap of one page shows that page instead: "…"
+    must save room, not stand for a single number."""
+    wanted = {1, last, *range(current - around, current + around + 1)}
+    shown = sorted(number for number in wanted if 1 <= number <= last)
+    numbers: list[int | None] = []
+    previous = 0
+    for number in shown:
+        if number - previous == 2:
+            numbers.append(number - 1)
+        elif number - previous > 2:
+            numbers.append(None)
+        numbers.append(number)
+        previous = number
+    return numbers
+
+
+def page_links(path: str, query: ContactQuery, page: Any) -> list[PageLink]:
+    return [
+        PageLink(number, list_url(path, query, page=number), number == page.number)
+        if number
+        else PageLink(None)
+        for number in page_numbers(page.number, page.paginator.num_pages)
+    ]
+
+
 def list_links(request: HttpRequest, query: ContactQuery, page: Any) -> dict[str, Any]:
     """Everything the results partial links to."""
     path = request.path
@@ -62,6 +98,7 @@ def list_links(request: HttpRequest, query: ContactQuery, page: Any) -> dict[str
         if page.has_previous()
         else "",
         "next_url": list_url(path, query, page=page.next_page_number()) if page.has_next() else "",
+        "page_links": page_links(path, query, page),
         "clear_url": list_url(path, query, search="", status="", tag="", company="", created="", page=1),
         "current_url": list_url(path, query, page=page.number),
     }

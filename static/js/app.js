@@ -15,29 +15,6 @@
     });
   }
 
-  // --- Keyboard shortcuts: "/" search, "n" new contact (never while typing). --------------------
-  function isTyping(target) {
-    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
-  }
-
-  document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
-    var body = document.body;
-    if (event.key === "/") {
-      var search = document.getElementById("search");
-      event.preventDefault();
-      if (search) {
-        search.focus();
-        search.select();
-      } else if (body.dataset.listUrl) {
-        window.location.href = body.dataset.listUrl + "#search";
-      }
-    } else if (event.key === "n" && body.dataset.newUrl) {
-      event.preventDefault();
-      window.location.href = body.dataset.newUrl;
-    }
-  });
-
   // --- Tag suggestions: a click completes the last comma-separated word. ----------------------
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-tag-suggestion]");
@@ -124,11 +101,54 @@
     if (count && status) status.textContent = count.textContent.replace(/\s+/g, " ").trim();
   });
 
+  // --- Back to the list as you left it: the list remembers its address (filters, sort, page) --------
+  // per tab, and the contact pages' links to the list (data-list-link) lead back there. The
+  // browser's Back button needs none of this: it returns to the address and the scroll position.
+  function listKey(path) { return "contacts.list:" + path; }
+  function rememberList() {
+    try { window.sessionStorage.setItem(listKey(window.location.pathname), window.location.search); } catch (error) { /* off */ }
+  }
+  function linkBackToList() {
+    document.querySelectorAll("a[data-list-link]").forEach(function (link) {
+      var search = null;
+      try { search = window.sessionStorage.getItem(listKey(link.pathname)); } catch (error) { /* off */ }
+      // Only the list's own query string (it starts with "?"); anything else leaves the link alone.
+      if (search && /^\?[^#]*$/.test(search)) link.href = link.pathname + search;
+    });
+  }
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    if (document.getElementById("results")) rememberList();
+  });
+
+  // --- Copy an e-mail address (the list's row actions) ------------------------------------------
+  var COPIED_MS = 1800;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var status = document.getElementById("copy-status");
+    var done = function (text) {
+      if (status) status.textContent = text;
+      button.setAttribute("data-copied", "");
+      clearTimeout(button.copiedTimer);
+      button.copiedTimer = setTimeout(function () { button.removeAttribute("data-copied"); }, COPIED_MS);
+    };
+    if (!navigator.clipboard) {
+      toast("This browser does not allow copying here. The address is " + button.dataset.copy + ".");
+      return;
+    }
+    navigator.clipboard.writeText(button.dataset.copy).then(
+      function () { done("Copied " + button.dataset.copy); },
+      function () { toast("Could not copy. The address is " + button.dataset.copy + "."); }
+    );
+  });
+
   document.addEventListener("htmx:load", function (event) { localiseTimes(event.detail.elt); });
   // live.js replaced part of the page with a colleague's change.
   document.addEventListener("contacts:replaced", function (event) { localiseTimes(event.target); });
   document.addEventListener("DOMContentLoaded", function () {
     localiseTimes(document);
+    if (document.getElementById("results")) rememberList();
+    linkBackToList();
     // After a failed save, put the cursor where the first correction is needed.
     var invalid = document.querySelector('form [aria-invalid="true"]') || document.querySelector("[data-autofocus]");
     if (invalid) invalid.focus();
