@@ -32,10 +32,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
-from faker import Faker
 
 from contacts import selectors, services
 from contacts.dbengine import atomic
+from contacts.demo_text import COMPANY_NAMES, JOB_TITLES, note
 from contacts.factories import DEFAULT_PASSWORD, ContactFactory
 from contacts.models import Contact, ContactStatus, ContactTag, Membership, Role, Workspace, fold
 
@@ -258,9 +258,7 @@ def _planned_contacts(
 ) -> list[tuple[Contact, list[str]]]:
     """The workspace's first `count` demo contacts (unsaved), each with its tag names."""
     rng = random.Random(f"{SEED}:{workspace.slug}")
-    fake = Faker()
-    fake.seed_instance(f"{SEED}:{workspace.slug}:companies")
-    companies = _company_pool(fake)
+    companies = _company_pool(random.Random(f"{SEED}:{workspace.slug}:companies"))
     company_weights = [1 / (rank + 1) ** 0.8 for rank in range(len(companies))]
     now = timezone.now()
     planned = []
@@ -272,12 +270,12 @@ def _planned_contacts(
                 id=_contact_id(workspace, number),
                 workspace=workspace,
                 company=company,
+                job_title=rng.choice(JOB_TITLES),
                 email=None,
                 status=rng.choices(list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values()))[0],
                 created_by=owner,
             )
-            if rng.random() < 0.35:
-                contact.notes = ""
+            contact.notes = "" if rng.random() < 0.35 else note(rng)
             contact.email = _email(contact, seen_emails)
             contact.created_at, contact.updated_at = _history(rng, now)
             # The checks a form would run (minus the foreign keys' existence: they were just read).
@@ -287,13 +285,9 @@ def _planned_contacts(
     return planned
 
 
-def _company_pool(fake: Faker) -> list[str]:
-    pool: list[str] = []
-    while len(pool) < COMPANY_POOL_SIZE:
-        name = fake.company()
-        if name not in pool:
-            pool.append(name)
-    return pool
+def _company_pool(rng: random.Random) -> list[str]:
+    """The workspace's companies, most frequent first (each workspace its own order)."""
+    return rng.sample(COMPANY_NAMES, min(COMPANY_POOL_SIZE, len(COMPANY_NAMES)))
 
 
 def _email(contact: Contact, seen: set[str]) -> str:

@@ -17,7 +17,7 @@ from django.db.models import UniqueConstraint
 from contacts import selectors, services
 from contacts.models import NOTES_MAX_LENGTH, Contact, Workspace, normalize_tag_name
 from contacts.months import parse_month
-from contacts.selectors import ORDERING_CHOICES, ContactQuery
+from contacts.selectors import ORDERING_CHOICES, PAGE_SIZES, ContactQuery
 from contacts.services import CONTACT_FIELDS, ContactData, EditConflictError, FieldConflict, comparable_value
 
 SEARCH_MAX_LENGTH = 100
@@ -40,6 +40,7 @@ class ContactFilterForm(forms.Form):
     created = forms.CharField(required=False, strip=True)
     sort = forms.CharField(required=False)
     page = forms.CharField(required=False)
+    size = forms.CharField(required=False)
 
     # How each parameter is named in the messages about it.
     PARAMETER_NAMES = {
@@ -50,6 +51,7 @@ class ContactFilterForm(forms.Form):
         "created": "The month filter",
         "sort": "The sort order",
         "page": "The page number",
+        "size": "The page size",
     }
 
     def __init__(self, data: Any, *, workspace: Workspace) -> None:
@@ -132,6 +134,18 @@ class ContactFilterForm(forms.Form):
             raise ValidationError(f"“{_shown(page)}” is not a page number; showing page 1.", code="bad_page")
         return int(page)
 
+    def clean_size(self) -> int:
+        size = self.cleaned_data["size"]
+        if not size:
+            return 0
+        if not (size.isascii() and size.isdigit()) or int(size) not in PAGE_SIZES:
+            choices = ", ".join(map(str, PAGE_SIZES[:-1])) + f" or {PAGE_SIZES[-1]}"
+            raise ValidationError(
+                f"“{_shown(size)}” is not a page size ({choices}); showing the usual number.",
+                code="bad_size",
+            )
+        return int(size)
+
     def to_query(self) -> ContactQuery:
         """The valid part of the query string (call after `is_valid()`)."""
         valid = self.cleaned_data
@@ -143,6 +157,7 @@ class ContactFilterForm(forms.Form):
             created=valid.get("created", ""),
             ordering=valid.get("sort", ""),
             page=valid.get("page", 1),
+            size=valid.get("size", 0),
         )
 
     def problems(self) -> list[str]:
@@ -305,14 +320,14 @@ class ContactForm(forms.ModelForm):
         if not hasattr(error, "error_dict"):
             self.add_error(None, error)
             return
-        for field, messages in error.message_dict.items():
+        for field, errors in error.error_dict.items():
             target = field if field in self.fields else None
             if field == NON_FIELD_ERRORS:
-                target = self._field_of_constraint_message(messages)
-            for message in messages:
-                if target and message in self.errors.get(target, []):
+                target = self._field_of_constraint_message([m for item in errors for m in item.messages])
+            for item in errors:  # the errors themselves, not their text: the view reads their codes
+                if target and all(m in self.errors.get(target, []) for m in item.messages):
                     continue
-                self.add_error(target, message)
+                self.add_error(target, item)
 
     def _field_of_constraint_message(self, messages: list[str]) -> str | None:
         """A unique constraint's message belongs next to its one user-editable field (e.g. e-mail)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from django.utils import timezone
 
 from contacts import selectors
 from contacts.demo import _planned_contacts
+from contacts.demo_text import COMPANY_NAMES, JOB_TITLES
 from contacts.factories import ContactFactory, UserFactory
 from contacts.management.commands.api_token import Command as ApiTokenCommand
 from contacts.models import ApiToken, Contact, ContactTag, Membership, Tag, Workspace
@@ -129,6 +132,19 @@ def test_seeded_contacts_have_history_tags_and_shared_companies(db):
     sample = contacts.first()
     searched = selectors.contacts_matching(sample.workspace, ContactQuery(search=sample.full_name))
     assert sample in searched, "searchable like any contact"
+
+
+def test_seeded_contacts_read_like_an_offices_contacts(db):
+    seed_json("--contacts", "120")
+    contacts = list(Contact.objects.filter(workspace__slug="acme-sales"))
+
+    assert {c.job_title for c in contacts} <= set(JOB_TITLES)
+    assert {c.company for c in contacts} - {""} <= set(COMPANY_NAMES)
+    notes = [c.notes for c in contacts if c.notes]
+    assert 50 < len(notes) < len(contacts), "most contacts have notes, not all"
+    assert all(re.fullmatch(r"[A-Z].*[.]", note) for note in notes), "whole sentences"
+    statuses = Counter(c.status for c in contacts)
+    assert statuses["lead"] > 20 and statuses["active"] > 20 and 0 < statuses["archived"] < 30
 
 
 def test_seeding_leaves_a_changed_password_alone_and_says_so(db):

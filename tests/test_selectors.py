@@ -42,7 +42,8 @@ def ordered_people(workspace):
     [
         ("name", ["Cy Adams", "Ann Baker", "Bob Baker", "Dee Cole"]),
         ("-name", ["Dee Cole", "Bob Baker", "Ann Baker", "Cy Adams"]),
-        ("company", ["Dee Cole", "Bob Baker", "Cy Adams", "Ann Baker"]),
+        # Without a company: last, whichever way the column is sorted.
+        ("company", ["Bob Baker", "Cy Adams", "Ann Baker", "Dee Cole"]),
         ("-company", ["Cy Adams", "Ann Baker", "Bob Baker", "Dee Cole"]),
         ("created", ["Cy Adams", "Ann Baker", "Dee Cole", "Bob Baker"]),
         ("-created", ["Bob Baker", "Dee Cole", "Ann Baker", "Cy Adams"]),

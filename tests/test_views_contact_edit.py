@@ -117,9 +117,10 @@ def test_create_refuses_a_duplicate_email_with_a_clear_message(member_client, wo
         url("contact_create", workspace), {**VALID, "email": "ANNABEL.LEEDS@example.com"}
     )
 
-    assert (
-        field_error(response, "email") == "Another contact in this workspace already has this e-mail address."
-    )
+    error = field_error(response, "email")
+    assert error.startswith("Another contact in this workspace already has this e-mail address.")
+    # ... and links to that contact, so the user can open it instead of retyping.
+    assert f'href="{url("contact_detail", workspace, contact)}">Open {contact.full_name}</a>' in response.text
     assert snapshot(workspace) == before
 
 
@@ -237,6 +238,7 @@ def test_edit_refuses_another_contacts_email(member_client, workspace, contact):
     response = member_client.post(url("contact_edit", workspace, other), {**VALID, "email": contact.email})
 
     assert "already has this e-mail address" in field_error(response, "email")
+    assert f'href="{url("contact_detail", workspace, contact)}">Open {contact.full_name}</a>' in response.text
     assert snapshot(workspace) == before
 
 

@@ -42,6 +42,37 @@ def test_the_pages_are_numbered_and_keep_the_query(member_client, workspace, set
     assert 'class="pagination__gap"' not in page  # 1 … 7 with 4 current: every number fits
 
 
+def test_a_page_past_the_end_shows_the_last_and_says_so(member_client, workspace, settings):
+    settings.CONTACTS_PAGE_SIZE = 2
+    ContactFactory.create_batch(5, workspace=workspace)
+    url = reverse("contact_list", kwargs={"slug": workspace.slug})
+
+    page = member_client.get(url, {"page": "40"}).text
+    fragment = member_client.get(url, {"page": "40"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results").text
+
+    assert "Page 3 of 3" in page
+    assert "There is no page 40; showing page 3, the last." in page
+    assert "There is no page 40; showing page 3, the last." in fragment
+    assert "There is no page" not in member_client.get(url, {"page": "3"}).text
+
+
+def test_the_page_size_can_be_chosen_and_a_bad_one_is_said_and_ignored(member_client, workspace, settings):
+    settings.CONTACTS_PAGE_SIZE = 25
+    ContactFactory.create_batch(60, workspace=workspace)
+    url = reverse("contact_list", kwargs={"slug": workspace.slug})
+
+    fifty = member_client.get(url, {"size": "50", "page": "2"}).text
+    bad = member_client.get(url, {"size": "7"}).text
+
+    assert "Page 2 of 2" in fifty and fifty.count("<tr data-contact-id") == 10
+    assert 'href="/w/acme-sales/contacts/?size=100" ' in fifty  # the other sizes, from page 1
+    assert (
+        '<a class="page-size__choice" href="/w/acme-sales/contacts/?size=50" aria-current="true">50</a>'
+        in fifty
+    )
+    assert "Page 1 of 3" in bad and "“7” is not a page size (25, 50 or 100)" in bad
+
+
 def test_rows_carry_their_edit_address_and_actions_for_members_only(member_client, viewer, workspace):
     viewer_client = Client()
     viewer_client.force_login(viewer.user)

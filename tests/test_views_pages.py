@@ -63,6 +63,16 @@ def test_user_without_a_workspace_is_told_to_ask_an_admin(client, db):
     assert response.status_code == 200
     assert "not in a workspace yet" in response.text
     assert "Ask an administrator" in response.text
+    assert 'href="/admin/"' not in response.text
+
+
+def test_a_superuser_without_a_workspace_is_sent_to_the_admin_site(client, db):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert 'href="/admin/"' in response.text and "Open the admin site" in response.text
 
 
 def test_login_page_shows_djangos_standard_form(client, db):

@@ -12,7 +12,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from contacts.cache import cached, workspace_key
@@ -25,6 +25,7 @@ from contacts.models import (
     Membership,
     Tag,
     Workspace,
+    normalize_email,
     normalize_tag_name,
 )
 from contacts.months import month_bounds
@@ -42,6 +43,8 @@ CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
 # Without a chosen order: by name, or by relevance while searching.
 DEFAULT_ORDERING = "name"
 RELEVANCE = "relevance"
+# The page sizes the list offers (besides the default, settings.CONTACTS_PAGE_SIZE).
+PAGE_SIZES = (25, 50, 100)
 # A search matching more contacts than this shows (and pages through) its best this many.
 BROAD_SEARCH_SHOWN = 1000
 ORDERING_CHOICES = (*CONTACT_ORDERINGS, RELEVANCE)
@@ -78,6 +81,13 @@ def contact_in(workspace: Workspace, contact_id: UUID) -> Contact | None:
     return contacts_of(workspace).filter(pk=contact_id).first()
 
 
+def contact_with_email(workspace: Workspace, email: str | None) -> Contact | None:
+    """The workspace's contact with this e-mail address (however it was typed), if any: the one
+    a "this address is taken" message points to."""
+    normalized = normalize_email(email)
+    return contacts_of(workspace).filter(email=normalized).first() if normalized else None
+
+
 @dataclass(frozen=True)
 class ContactQuery:
     """A validated, normalised list query (see forms.ContactFilterForm for the HTTP side)."""
@@ -89,6 +99,7 @@ class ContactQuery:
     created: str = ""  # a calendar month, "YYYY-MM" (UTC): contacts added in it
     ordering: str = ""  # "" = not chosen (see `sorted_by`)
     page: int = 1
+    size: int = 0  # contacts per page; 0 = the default (CONTACTS_PAGE_SIZE)
 
     @property
     def sorted_by(self) -> str:
@@ -129,7 +140,11 @@ def contacts_matching(workspace: Workspace, query: ContactQuery) -> QuerySet[Con
     if query.sorted_by == RELEVANCE and searched is not None and searched.rank is not None:
         # Equally good matches newest first, as the index's own ordering has them.
         return contacts.order_by(searched.rank, "-created_at", "-id")
-    return contacts.order_by(*CONTACT_ORDERINGS.get(query.sorted_by, CONTACT_ORDERINGS[DEFAULT_ORDERING]))
+    ordering = CONTACT_ORDERINGS.get(query.sorted_by, CONTACT_ORDERINGS[DEFAULT_ORDERING])
+    if query.sorted_by in ("company", "-company"):
+        # Contacts without a company come last whichever way the column is sorted.
+        return contacts.order_by(Case(When(company="", then=Value(1)), default=Value(0)), *ordering)
+    return contacts.order_by(*ordering)
 
 
 # What a cached page holds of each contact: every column.

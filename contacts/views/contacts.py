@@ -16,7 +16,7 @@ from contacts import selectors, services
 from contacts.cache import cached, workspace_key
 from contacts.decorators import member_required
 from contacts.forms import ContactFilterForm, ContactForm
-from contacts.models import Contact, Workspace
+from contacts.models import DUPLICATE_EMAIL, Contact, Workspace
 from contacts.selectors import ContactQuery
 from contacts.views.activations import activation_panel_context
 from contacts.views.common import contact_or_404, detail_url, is_htmx_swap
@@ -39,11 +39,16 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
     # Rendered once per workspace version, query and role, and shared by everyone with that role:
     # the rows, count and pages (what HTMX swaps), and around them the page's content. What is
     # this user's (navbar, CSRF token, messages) is rendered per request.
-    def results() -> dict[str, str]:
+    def results() -> dict[str, Any]:
         return cached(
             workspace_key(workspace, "results-html", query, can_edit, request.path, workspace.name),
             lambda: _render_results(request, query),
         )
+
+    shown_page = results().get("page_number", query.page)  # (entries cached before it was kept)
+    if query.page > shown_page:
+        # Past the end (a bookmark from when there were more): the last page, and why.
+        problems.append(f"There is no page {query.page}; showing page {shown_page}, the last.")
 
     def context() -> dict[str, Any]:
         body = mark_safe(results()["html"])  # rendered by our own template, escaped there
@@ -68,10 +73,10 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, str]:
+def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, Any]:
     """The list's rows, count and page links, rendered, with the tidy address of the page shown."""
     workspace = request.workspace
-    result = selectors.contact_page(workspace, query)
+    result = selectors.contact_page(workspace, query, per_page=query.size or None)
     workspace_total = selectors.contact_count(workspace) if query.filters_active() else result.total
     links = list_links(request, query, result.page)
     context = {
@@ -87,7 +92,7 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, str]
         **links,
     }
     html = render_to_string("contacts/_results_body.html", context, request=request)
-    return {"html": html, "current_url": links["current_url"]}
+    return {"html": html, "current_url": links["current_url"], "page_number": result.page.number}
 
 
 def _render_list_content(request: HttpRequest, context: dict) -> str:
@@ -127,7 +132,8 @@ def contact_create(request: HttpRequest, slug: str) -> HttpResponse:
         if contact is not None:
             messages.success(request, f"Saved {contact.full_name}.")
             return redirect(detail_url(slug, contact.id))
-    return render(request, "contacts/form.html", {"form": form, "contact": None})
+    context = {"form": form, "contact": None, "duplicate_of": _duplicate_of(form, workspace)}
+    return render(request, "contacts/form.html", context)
 
 
 @member_required(can_edit=True)
@@ -151,7 +157,16 @@ def contact_edit(request: HttpRequest, slug: str, contact_id: UUID) -> HttpRespo
                 return redirect(detail_url(slug, saved.id))
     # The heading names the contact as stored, not as half-typed into the failed form.
     stored = contact_or_404(request.workspace, contact_id) if form.is_bound else contact
-    return render(request, "contacts/form.html", {"form": form, "contact": stored}, status=status)
+    context = {"form": form, "contact": stored, "duplicate_of": _duplicate_of(form, request.workspace)}
+    return render(request, "contacts/form.html", context, status=status)
+
+
+def _duplicate_of(form: ContactForm, workspace: Workspace) -> Contact | None:
+    """The contact that already has the address the form was refused for, to link to."""
+    refused = form.errors.as_data().get("email", []) if form.is_bound else []
+    if not any(error.code == DUPLICATE_EMAIL for error in refused):
+        return None
+    return selectors.contact_with_email(workspace, form.data.get("email"))
 
 
 @member_required(can_edit=True)

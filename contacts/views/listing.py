@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
-from contacts.selectors import ContactQuery
+from contacts.selectors import PAGE_SIZES, ContactQuery
 
 # Column → the direction a first click sorts in (newest first is what people expect of dates).
 SORTABLE_COLUMNS = {"name": "name", "company": "company", "created": "-created"}
@@ -26,7 +26,7 @@ def query_params(query: ContactQuery, **changes: Any) -> dict[str, Any]:
     values["sort"] = values.pop("ordering")
     values.update(changes)
     defaults = {"page": 1}
-    names = ("search", "status", "tag", "company", "created", "sort", "page")
+    names = ("search", "status", "tag", "company", "created", "sort", "page", "size")
     return {name: values[name] for name in names if values[name] and values[name] != defaults.get(name)}
 
 
@@ -99,6 +99,10 @@ def list_links(request: HttpRequest, query: ContactQuery, page: Any) -> dict[str
         else "",
         "next_url": list_url(path, query, page=page.next_page_number()) if page.has_next() else "",
         "page_links": page_links(path, query, page),
+        "size_links": [
+            (size, list_url(path, query, size=size, page=1), size == page.paginator.per_page)
+            for size in PAGE_SIZES
+        ],
         "clear_url": list_url(path, query, search="", status="", tag="", company="", created="", page=1),
         "current_url": list_url(path, query, page=page.number),
     }
