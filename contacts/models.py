@@ -225,11 +225,20 @@ class Contact(models.Model):
     # Incremented by every change: the API's ETag and the edit form's "opened at" marker, so a
     # write based on an older read is detected instead of silently undoing a colleague's work.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Derived from last_name (save() sets it): sorting by name puts contacts without a last name
+    # after the others in both directions, through a plain index on every engine (one per
+    # direction) rather than an expression the list's order could not be read from an index for.
+    no_last_name = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [
-            models.Index(fields=["workspace", "last_name", "first_name"], name="contact_ws_name"),
+            models.Index(
+                fields=["workspace", "no_last_name", "last_name", "first_name"], name="contact_ws_name"
+            ),
+            models.Index(
+                fields=["workspace", "no_last_name", "-last_name", "-first_name"], name="contact_ws_name_desc"
+            ),
             models.Index(fields=["workspace", "company"], name="contact_ws_company"),
             models.Index(fields=["workspace", "status"], name="contact_ws_status"),
             models.Index(fields=["workspace", "-created_at"], name="contact_ws_created"),
@@ -251,9 +260,11 @@ class Contact(models.Model):
         super().save(*args, **kwargs)
 
     def refresh_derived_fields(self) -> None:
-        """Normalise the e-mail: `save()` does it; `bulk_create` callers must. (The full-text
-        index is the database's business: triggers keep it in step, see contacts/search/.)"""
+        """Normalise the e-mail and note a missing last name: `save()` does it; `bulk_create`
+        callers must. (The full-text index is the database's business: triggers keep it in step,
+        see contacts/search/.)"""
         self.email = normalize_email(self.email)
+        self.no_last_name = not (self.last_name or "").strip()
 
     def clean_fields(self, exclude=None) -> None:
         # Normalise before field validation so "   " counts as blank and lengths are measured tidy.

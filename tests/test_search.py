@@ -299,6 +299,22 @@ def test_the_rebuild_command_restores_a_lost_index(workspace):
     assert search.rebuild() == 1  # and again: idempotent
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite drops triggers when it rebuilds a table")
+def test_after_migrations_dropped_the_sqlite_triggers_they_are_restored_and_the_index_refilled(workspace):
+    person(workspace, "Annabel", "Leeds")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER contacts_search_insert")  # what rebuilding contacts_contact does
+    person(workspace, "Bruno", "Adams")  # written while the trigger was missing
+    assert found(workspace, "bruno") == []
+
+    call_command("migrate", verbosity=0)  # post_migrate checks the triggers
+
+    assert found(workspace, "bruno") == ["Bruno Adams"]
+    person(workspace, "Chloe", "Zola")
+    assert found(workspace, "chloe") == ["Chloe Zola"]
+    assert search.keep_in_step() is False  # nothing left to repair
+
+
 # --- Marking what matched --------------------------------------------------------------------
 
 

@@ -8,10 +8,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from contacts import selectors
+from contacts import selectors, services
 from contacts.factories import ContactFactory, MembershipFactory, TagFactory, UserFactory, WorkspaceFactory
 from contacts.models import Contact, ContactStatus, Role
 from contacts.selectors import ContactQuery
+from contacts.services import ContactData
 
 
 def matching(workspace, **query) -> list[str]:
@@ -54,6 +55,32 @@ def test_each_ordering_key_gives_its_documented_order(workspace, ordered_people,
     names = matching(workspace, ordering=ordering)
 
     assert names == expected
+
+
+@pytest.mark.parametrize("ordering", ["name", "-name"])
+def test_contacts_without_a_last_name_come_last_by_name_either_way(workspace, ordered_people, ordering):
+    person(workspace, "Cher")
+    via_bulk = Contact(workspace=workspace, first_name="Adele")
+    via_bulk.refresh_derived_fields()
+    Contact.objects.bulk_create([via_bulk])
+
+    names = matching(workspace, ordering=ordering)
+
+    assert sorted(names[-2:]) == ["Adele", "Cher"] and len(names) == 6
+
+
+def test_a_contact_losing_or_gaining_its_last_name_moves_accordingly(workspace, member):
+    kept = person(workspace, "Zoe", "Adams")
+    moving = person(workspace, "Cher")
+    assert matching(workspace, ordering="name") == ["Zoe Adams", "Cher"]
+
+    services.contact_update(contact=moving, by=member, data=ContactData(last_name="Aaron"))
+    assert matching(workspace, ordering="name") == ["Cher Aaron", "Zoe Adams"]
+
+    services.contact_update(
+        contact=Contact.objects.get(pk=kept.pk), by=member, data=ContactData(last_name="")
+    )
+    assert matching(workspace, ordering="name") == ["Cher Aaron", "Zoe"]
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from contacts.models import Contact, fold
 from contacts.search import mongodb, postgresql, sqlite
+from contacts.search.models import SEARCH_TABLE
 
 # More words than this add nothing but cost: the rest are ignored.
 MAX_WORDS = 8
@@ -163,6 +164,19 @@ def uninstall(schema_editor: Any) -> None:
         return
     for statement in _sql_engine(schema_editor.connection).uninstall_statements():
         schema_editor.execute(statement)
+
+
+def keep_in_step(conn: Any = None) -> bool:
+    """After migrations: restore the SQLite triggers if a migration that rebuilt the contacts
+    table dropped them (and refill the index); whether it had to. PostgreSQL alters tables in
+    place and keeps their triggers; MongoDB's index maintains itself."""
+    conn = conn or connection
+    if conn.vendor != "sqlite" or SEARCH_TABLE not in conn.introspection.table_names():
+        return False
+    if not sqlite.missing_triggers(conn):
+        return False
+    sqlite.restore_triggers(conn)
+    return True
 
 
 def rebuild(conn: Any = None) -> int:

@@ -44,25 +44,52 @@ def _by_contact(row: str) -> str:
     return f"{SEARCH_TABLE} MATCH 'contact_id:\"' || {row}._id || '\"'"
 
 
+TRIGGERS = ("contacts_search_insert", "contacts_search_update", "contacts_search_delete")
+
+
 def install_statements() -> list[str]:
-    columns = ", ".join(_COLUMNS)
-    insert = f"INSERT INTO {SEARCH_TABLE} (contact_id, {columns}) VALUES (NEW._id, {_values('NEW')});"
-    assignments = ", ".join(
-        f"{name} = {expression.format(row='NEW')}" for name, expression in _COLUMNS.items()
-    )
-    watched = "workspace_id, first_name, last_name, email, phone, company, job_title, notes"
     declared = ", ".join(_COLUMNS)
     return [
         f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(contact_id, {declared}, "
         "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
         f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rank) VALUES "
         f"('rank', 'bm25({', '.join(map(str, WEIGHTS))})')",
+        *trigger_statements(),
+    ]
+
+
+def trigger_statements() -> list[str]:
+    columns = ", ".join(_COLUMNS)
+    insert = f"INSERT INTO {SEARCH_TABLE} (contact_id, {columns}) VALUES (NEW._id, {_values('NEW')});"
+    assignments = ", ".join(
+        f"{name} = {expression.format(row='NEW')}" for name, expression in _COLUMNS.items()
+    )
+    watched = "workspace_id, first_name, last_name, email, phone, company, job_title, notes"
+    return [
         f"CREATE TRIGGER contacts_search_insert AFTER INSERT ON contacts_contact BEGIN {insert} END",
         f"CREATE TRIGGER contacts_search_update AFTER UPDATE OF {watched} ON contacts_contact "
         f"BEGIN UPDATE {SEARCH_TABLE} SET {assignments} WHERE {_by_contact('OLD')}; END",
         f"CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts_contact "
         f"BEGIN DELETE FROM {SEARCH_TABLE} WHERE {_by_contact('OLD')}; END",
     ]
+
+
+def missing_triggers(conn: Any) -> bool:
+    """Whether a trigger is gone: SQLite drops a table's triggers when a migration rebuilds the
+    table (its way of altering most columns), and the index would silently fall behind."""
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN {TRIGGERS!r}")
+        return cursor.fetchone()[0] < len(TRIGGERS)
+
+
+def restore_triggers(conn: Any) -> int:
+    """Put the triggers back and refill the index (rows written meanwhile were not indexed)."""
+    with conn.cursor() as cursor:
+        for name in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for statement in trigger_statements():
+            cursor.execute(statement)
+    return rebuild(conn)
 
 
 def uninstall_statements() -> list[str]:

@@ -33,8 +33,9 @@ from contacts.search import contacts_search, ranked_page, search_terms
 
 # Public sort keys → ORM ordering. Every ordering ends in the primary key so pages are stable.
 CONTACT_ORDERINGS: dict[str, tuple[str, ...]] = {
-    "name": ("last_name", "first_name", "id"),
-    "-name": ("-last_name", "-first_name", "-id"),
+    # Contacts without a last name last, whichever way (an index for each direction).
+    "name": ("no_last_name", "last_name", "first_name", "id"),
+    "-name": ("no_last_name", "-last_name", "-first_name", "-id"),
     "company": ("company", "last_name", "first_name", "id"),
     "-company": ("-company", "last_name", "first_name", "id"),
     "created": ("created_at", "id"),

@@ -37,7 +37,7 @@ from contacts.services.tags import MAX_TAGS_PER_CONTACT, clean_tag_names, tags_g
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "company", "job_title", "notes", "status")
 # What a claim writes: the editable fields, what `save()` would derive from them, and the version.
-_CLAIMED_FIELDS = (*CONTACT_FIELDS, "updated_at", "version")
+_CLAIMED_FIELDS = (*CONTACT_FIELDS, "no_last_name", "updated_at", "version")
 # A write that keeps losing the race to colleagues gives up with a conflict rather than spin.
 MAX_WRITE_ATTEMPTS = 5
 
