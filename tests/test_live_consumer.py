@@ -25,6 +25,7 @@ from contacts.factories import ContactFactory, MembershipFactory, UserFactory
 from contacts.live import broadcast
 from contacts.live.consumers import CLOSE_NO_ACCESS
 from contacts.live.presence import presence_store
+from contacts.live.routing import CLOSE_NOT_FOUND
 from contacts.models import Membership, Role, Tag, Workspace
 from contacts.services import ContactData
 from contactsite.asgi import application
@@ -113,6 +114,22 @@ def test_others_are_closed_with_4403(workspace, member, outsider, who):
         await communicator.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.parametrize("address", ["/ws/nowhere/", "/ws/workspaces/not-a-uuid/", "/ws/workspaces/"])
+def test_an_unknown_address_is_closed_with_4404_not_an_error(member, address, caplog):
+    async def scenario():
+        cookie = await database_sync_to_async(session_cookie)(member.user)
+        headers = [(b"origin", ORIGIN), (b"cookie", f"sessionid={cookie}".encode())]
+        communicator = WebsocketCommunicator(application, address, headers=headers)
+        connected, _ = await communicator.connect()
+        assert connected
+        assert await closed_with(communicator) == CLOSE_NOT_FOUND
+        await communicator.disconnect()
+
+    with caplog.at_level(logging.ERROR):
+        run(scenario)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_a_socket_from_another_site_is_refused(workspace, member):
