@@ -94,10 +94,9 @@ def ranked_page(
     shown = limit if broad else found
     number = min(max(page, 1), max(1, -(-shown // per_page)))
     offset = (number - 1) * per_page
-    if broad:
-        ids = engine.broad_ids(connection, workspace_id, words, offset, per_page, candidates=limit)
-    else:
-        ids = engine.ranked_ids(connection, workspace_id, words, offset, per_page)
+    ids = engine.ranked_ids(
+        connection, workspace_id, words, offset, per_page, candidates=limit if broad else None
+    )
     return RankedPage(found, shown, number, ids)
 
 

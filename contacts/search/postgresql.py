@@ -139,34 +139,30 @@ def count(conn: Any, workspace_id: UUID, words: list[str]) -> int:
         return cursor.fetchone()[0]
 
 
-def ranked_ids(conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int) -> list[UUID]:
-    """The ids of one page of matches, best first, then newest first, from the index table alone."""
-    query_text = query(words)
-    rank, rank_params = rank_sql("document", query_text)
-    with conn.cursor() as cursor:
-        cursor.execute(
-            f"SELECT contact_id FROM {SEARCH_TABLE} "
-            "WHERE workspace_id = %s AND document @@ to_tsquery('simple', %s) "
-            f"ORDER BY {rank}, created_at DESC, contact_id DESC LIMIT %s OFFSET %s",
-            [workspace_id, query_text, *rank_params, limit, offset],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def broad_ids(
-    conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int, *, candidates: int
+def ranked_ids(
+    conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int, *, candidates: int | None = None
 ) -> list[UUID]:
-    """One page of a broad search: `candidates` of the matches (the first the GIN index hands
-    over: it keeps no order), ranked among themselves: ts_rank for 1,000 rows, not 50,000.
-    (Asking for name matches first would not be cheaper: the index does not know weights, so
-    every match of the word is read to find them.)"""
+    """The ids of one page of matches, best first, then newest first, from the index table alone.
+
+    With `candidates` (a broad search), only that many matches are ranked (the first the GIN
+    index hands over: it keeps no order): ts_rank for 1,000 rows, not 50,000. (Asking for name
+    matches first would not be cheaper: the index does not know weights, so every match of the
+    word is read to find them.)
+    """
     query_text = query(words)
     rank, rank_params = rank_sql("document", query_text)
+    matches = (
+        f"SELECT contact_id, created_at, document FROM {SEARCH_TABLE} "
+        "WHERE workspace_id = %s AND document @@ to_tsquery('simple', %s)"
+    )
+    params: list[Any] = [workspace_id, query_text]
+    if candidates is not None:
+        matches += " LIMIT %s"
+        params.append(candidates)
     with conn.cursor() as cursor:
         cursor.execute(
-            f"SELECT contact_id FROM (SELECT contact_id, created_at, document FROM {SEARCH_TABLE} "
-            "WHERE workspace_id = %s AND document @@ to_tsquery('simple', %s) LIMIT %s) AS candidates "
+            f"SELECT contact_id FROM ({matches}) AS matches "
             f"ORDER BY {rank}, created_at DESC, contact_id DESC LIMIT %s OFFSET %s",
-            [workspace_id, query_text, candidates, *rank_params, limit, offset],
+            [*params, *rank_params, limit, offset],
         )
         return [row[0] for row in cursor.fetchall()]

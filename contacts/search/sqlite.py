@@ -146,27 +146,22 @@ def count(conn: Any, workspace_id: UUID, words: list[str]) -> int:
         return cursor.fetchone()[0]
 
 
-def ranked_ids(conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int) -> list[UUID]:
-    """The ids of one page of matches, best first, then newest first, from the index alone."""
-    with conn.cursor() as cursor:
-        cursor.execute(
-            f"SELECT contact_id FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH %s "
-            "ORDER BY rank, rowid DESC LIMIT %s OFFSET %s",
-            [_in_workspace(workspace_id, words), limit, offset],
-        )
-        return [UUID(row[0]) for row in cursor.fetchall()]
-
-
-def broad_ids(
-    conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int, *, candidates: int
+def ranked_ids(
+    conn: Any, workspace_id: UUID, words: list[str], offset: int, limit: int, *, candidates: int | None = None
 ) -> list[UUID]:
-    """One page of a broad search: the `candidates` newest matches (read from the doclists, newest
-    first, without touching a row), ranked among themselves: bm25 for 1,000 rows, not 50,000."""
+    """The ids of one page of matches, best first, then newest first, from the index alone.
+
+    With `candidates` (a broad search), only that many of the newest matches are ranked (read from
+    the doclists, newest first, without touching a row): bm25 for 1,000 rows, not 50,000.
+    """
+    matches = f"SELECT rowid, contact_id, rank AS score FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH %s"
+    params: list[Any] = [_in_workspace(workspace_id, words)]
+    if candidates is not None:
+        matches += " ORDER BY rowid DESC LIMIT %s"
+        params.append(candidates)
     with conn.cursor() as cursor:
         cursor.execute(
-            f"SELECT contact_id FROM (SELECT rowid, contact_id, rank AS score FROM {SEARCH_TABLE} "
-            f"WHERE {SEARCH_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s) "
-            "ORDER BY score, rowid DESC LIMIT %s OFFSET %s",
-            [_in_workspace(workspace_id, words), candidates, limit, offset],
+            f"SELECT contact_id FROM ({matches}) ORDER BY score, rowid DESC LIMIT %s OFFSET %s",
+            [*params, limit, offset],
         )
         return [UUID(row[0]) for row in cursor.fetchall()]
