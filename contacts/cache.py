@@ -18,12 +18,14 @@ interval tries Redis again.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import redis
@@ -94,9 +96,31 @@ def _store():
 
 
 def workspace_key(workspace: Any, kind: str, *parts: Any) -> str:
-    """`ws:<id>:<change version>:<kind>:<digest of parts>`: one workspace, one version, one question."""
+    """`ws:<id>:<change version>:<release>:<kind>:<digest of parts>`: one workspace, one version,
+    one release of the code, one question."""
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() if parts else "-"
-    return f"ws:{workspace.pk.hex}:{workspace.change_version}:{kind}:{digest}"
+    return f"ws:{workspace.pk.hex}:{workspace.change_version}:{release()}:{kind}:{digest}"
+
+
+@functools.cache
+def release() -> str:
+    """What this process serves: `CONTACTS_RELEASE` if set, else a digest of the templates and the
+    static files' manifest.
+
+    Cached HTML is laid out by the templates and names the static files by their hashed names, so
+    the first process of a new deploy must not be served what the previous one rendered (its CSS
+    may no longer exist). Computed once per process.
+    """
+    if settings.CONTACTS_RELEASE:
+        return settings.CONTACTS_RELEASE
+    digest = hashlib.blake2b(digest_size=6)
+    folders = [Path(folder) for engine in settings.TEMPLATES for folder in engine.get("DIRS", ())]
+    for path in sorted(file for folder in folders for file in folder.rglob("*.html")):
+        digest.update(path.read_bytes())
+    manifest = Path(settings.STATIC_ROOT or ".") / "staticfiles.json"
+    if settings.STATIC_ROOT and manifest.exists():
+        digest.update(manifest.read_bytes())
+    return digest.hexdigest()
 
 
 def cached(key: str, compute: Callable[[], T], *, ttl: int | None = None) -> T:
@@ -119,6 +143,32 @@ def cached(key: str, compute: Callable[[], T], *, ttl: int | None = None) -> T:
         report.outcomes[slot] = outcome
     _count(outcome)
     return value
+
+
+def cached_together(computations: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """The values under several keys, read in one round trip; each missing one computed (and
+    protected against a stampede) as `cached` does. The first key is the request's main read."""
+    report = _report.get()
+    started = time.perf_counter()
+    found: dict[str, Any] = {}
+    if settings.CONTACTS_CACHE_ENABLED and breaker.closed():
+        try:
+            found = _store().get_many(list(computations))
+        except CACHE_ERRORS as error:
+            breaker.trip(error)
+            _count("error")
+    if report is not None:
+        report.seconds += time.perf_counter() - started
+    values = {}
+    for key, compute in computations.items():
+        if key in found:
+            values[key] = found[key]
+            if report is not None:
+                report.outcomes.append("hit")
+            _count("hit")
+        else:
+            values[key] = cached(key, compute)
+    return values
 
 
 def _cached(key: str, compute: Callable[[], T], ttl: int | None) -> tuple[T, str]:

@@ -341,6 +341,9 @@ CONTACTS_PAGE_SIZE = 50
 CONTACTS_CACHE_ENABLED = env_bool(env.get("CONTACTS_CACHE_ENABLED"), default=True)
 CONTACTS_CACHE_ALIAS = "reads"
 CONTACTS_CACHE_TTL = env_int("CONTACTS_CACHE_TTL", env.get("CONTACTS_CACHE_TTL"), default=300)
+# Part of every cached read's key, so a deploy never serves HTML rendered by the previous one (its
+# layout, its static file names). Empty: a digest of the templates and the static files' manifest.
+CONTACTS_RELEASE = env.get("CONTACTS_RELEASE", "")
 # A reader that finds another computing the same value waits this long for it (seconds); the lock
 # itself expires after LOCK_TIMEOUT in case its holder died.
 CONTACTS_CACHE_LOCK_WAIT = 1.0

@@ -404,4 +404,20 @@ def activation_runs_to_show(
     ][:finished]
 
 
+def activation_run_ends(workspace: Workspace) -> list[Any]:
+    """When each run the list page would show now ended (None: not yet), for the read cache.
+
+    Starting a run bumps the workspace's change version, so a version whose runs are all long
+    finished can gain one to show only by time passing: `any_run_to_show` then answers from these
+    cached ends alone, and the list page reads the runs themselves only when one is shown.
+    """
+    return [run.finished_at for run in activation_runs_to_show(workspace)]
+
+
+def any_run_to_show(run_ends: Iterable[Any]) -> bool:
+    """Whether any of `activation_run_ends` is still unfinished or ended recently enough to show."""
+    recent = timezone.now() - timedelta(seconds=RECENTLY_FINISHED_SECONDS)
+    return any(end is None or end >= recent for end in run_ends)
+
+
 from contacts.selectors.reports import workspace_report  # noqa: E402, F401

@@ -15,7 +15,7 @@ from contacts.jobs.activation import announce_progress, items_finished
 from contacts.jobs.models import UNFINISHED_RUN_STATUSES, ActivationItem, ActivationRun, RunStatus
 from contacts.models import ContactStatus, Membership, Role, Workspace
 from contacts.selectors import ContactQuery, contacts_matching, contacts_of
-from contacts.services.common import require_role
+from contacts.services.common import bump_workspace_version_announced, require_role
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ def activation_start(
             ],
             batch_size=1000,
         )
+        # The list page reads the runs only when its cached `activation_run_ends` (per version) says
+        # one may be shown: a new run must move the workspace to a new version.
+        bump_workspace_version_announced(workspace)
     after_commit(_dispatch, run)
     return run
 

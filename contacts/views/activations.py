@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -35,15 +36,21 @@ MAX_CHOSEN_IDS = 500
 SHOW_UNFINISHED, SHOW_FINISHED = 20, 5
 
 
-def activation_panel_context(request: HttpRequest, query: ContactQuery) -> dict[str, Any]:
-    """What the list page's progress panel (contacts/_activations.html) needs, read per request:
-    the runs to show, and the tidy address of the list (where a cancel without JavaScript returns)."""
-    return {
-        "activation_runs": selectors.activation_runs_to_show(
-            request.workspace, unfinished=SHOW_UNFINISHED, finished=SHOW_FINISHED
-        ),
-        "activation_back_url": list_url(request.path, query),
-    }
+def activation_runs_for_list(request: HttpRequest) -> list[ActivationRun]:
+    """The runs the list page's progress panel shows, read per request (they move every second)."""
+    return selectors.activation_runs_to_show(
+        request.workspace, unfinished=SHOW_UNFINISHED, finished=SHOW_FINISHED
+    )
+
+
+def activation_panel_html(
+    request: HttpRequest, query: ContactQuery, runs: list[ActivationRun], **context: Any
+) -> str:
+    """The list page's progress panel (contacts/_activations.html) for `runs`: with none, the
+    hidden panel that static/js/activation.js fills when a run starts in another tab. A cancel
+    without JavaScript returns to the list's tidy address."""
+    context = {"activation_runs": runs, "activation_back_url": list_url(request.path, query), **context}
+    return render_to_string("contacts/_activations.html", context, request=request)
 
 
 @member_required(can_edit=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -13,13 +14,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 
 from contacts import selectors, services
-from contacts.cache import cached, workspace_key
+from contacts.cache import cached, cached_together, workspace_key
 from contacts.decorators import member_required
 from contacts.forms import ContactFilterForm, ContactForm
 from contacts.models import DUPLICATE_EMAIL, Contact, Workspace
 from contacts.selectors import ContactQuery
-from contacts.views.activations import activation_panel_context
-from contacts.views.common import contact_or_404, detail_url, is_htmx_swap
+from contacts.views import shell
+from contacts.views.activations import activation_panel_html, activation_runs_for_list
+from contacts.views.common import compact_html, contact_or_404, detail_url, is_htmx_swap
 from contacts.views.listing import list_links
 from contacts.views.tags import tag_editor_context
 
@@ -45,29 +47,24 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
             lambda: _render_results(request, query),
         )
 
-    shown_page = results().get("page_number", query.page)  # (entries cached before it was kept)
-    if query.page > shown_page:
-        # Past the end (a bookmark from when there were more): the last page, and why.
-        problems.append(f"There is no page {query.page}; showing page {shown_page}, the last.")
-
     def context() -> dict[str, Any]:
-        body = mark_safe(results()["html"])  # rendered by our own template, escaped there
-        return {"query": query, "problems": problems, "results_body": body, "can_edit": can_edit}
+        shown = results()
+        shown_page = shown["page_number"]
+        past_end = (
+            # Past the end (a bookmark from when there were more): the last page, and why.
+            [f"There is no page {query.page}; showing page {shown_page}, the last."]
+            if query.page > shown_page
+            else []
+        )
+        body = mark_safe(shown["html"])  # rendered by our own template, escaped there
+        return {"query": query, "problems": problems + past_end, "results_body": body, "can_edit": can_edit}
 
     if is_htmx_swap(request, "results"):
         response = render(request, "contacts/_results.html", context())
         # The address bar shows the tidy query, not every empty field of the filter form.
         response["HX-Push-Url"] = results()["current_url"]
     else:
-        content = cached(
-            workspace_key(
-                workspace, "list-html", query, can_edit, tuple(problems), request.path, workspace.name
-            ),
-            lambda: _render_list_content(request, context()),
-        )
-        # The activation progress panel is read per request, outside the cached content.
-        page_context = {"list_content": mark_safe(content), **activation_panel_context(request, query)}
-        response = render(request, "contacts/list.html", page_context)
+        response = HttpResponse(_list_page(request, query, problems, context))
     # The same URL answers a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
@@ -91,24 +88,63 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, Any]
         "search_terms": selectors.search_terms(query.search),
         **links,
     }
-    html = render_to_string("contacts/_results_body.html", context, request=request)
+    html = compact_html(render_to_string("contacts/_results_body.html", context, request=request))
     return {"html": html, "current_url": links["current_url"], "page_number": result.page.number}
 
 
-def _render_list_content(request: HttpRequest, context: dict) -> str:
+def _list_page(request: HttpRequest, query: ContactQuery, problems: list[str], context: Callable) -> str:
+    """The whole list page: its shell (this user's) and its content (this role's), both from the
+    cache in one round trip when warm, with this request's messages and activation runs."""
+    workspace, can_edit = request.workspace, request.membership.can_edit
+    # The content's key holds everything it shows (the past-end notice follows from the version and
+    # the query), so the rows (`context()`) are only read when the content is computed.
+    content_key = workspace_key(
+        workspace, "list-html", query, can_edit, tuple(problems), request.path, workspace.name
+    )
+    shell_key = shell.shell_key(request, "contacts/list.html")
+    run_ends_key = workspace_key(workspace, "run-ends")
+    found = cached_together(
+        {
+            content_key: lambda: _render_list_content(request, context()),
+            shell_key: lambda: shell.render_shell(
+                request, "contacts/list.html", ("messages_slot", "activations_slot", "content_slot")
+            ),
+            run_ends_key: lambda: selectors.activation_run_ends(workspace),
+        }
+    )
+    content = found[content_key]
+    # Runs move every second: read them only when this version has one that may be shown.
+    runs = activation_runs_for_list(request) if selectors.any_run_to_show(found[run_ends_key]) else []
+    return shell.fill_shell(
+        request,
+        found[shell_key],
+        messages_slot=shell.render_messages(request),
+        activations_slot=activation_panel_html(request, query, runs) if runs else content["no_activations"],
+        content_slot=content["html"],
+    )
+
+
+def _render_list_content(request: HttpRequest, context: dict) -> dict[str, str]:
+    """The page's content, and its activation panel as it is while no run is shown (both hold the
+    CSRF mark, not a token: they are shared by every member with this role)."""
     workspace, query = request.workspace, context["query"]
     filters = cached(
         workspace_key(workspace, "filters-html", query.tag, query.company),
         lambda: _render_filter_choices(workspace, query),
     )
     context = {**context, "status_choices": selectors.status_choices(), "filter_choices": mark_safe(filters)}
-    return render_to_string("contacts/_list_content.html", context, request=request)
+    return {
+        "html": compact_html(render_to_string("contacts/_list_content.html", context, request=request)),
+        "no_activations": compact_html(
+            activation_panel_html(request, query, [], csrf_token=shell.csrf_mark())
+        ),
+    }
 
 
 def _render_filter_choices(workspace: Workspace, query: ContactQuery) -> str:
     choices = selectors.list_filter_choices(workspace, tag_limit=TAG_FILTER_CHOICES)
     context = {"query": query, "tag_choices": choices["tags"], "company_choices": choices["companies"]}
-    return render_to_string("contacts/_filter_choices.html", context)
+    return compact_html(render_to_string("contacts/_filter_choices.html", context))
 
 
 @member_required
