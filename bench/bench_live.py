@@ -525,15 +525,14 @@ def run(args: argparse.Namespace, servers: list[bc.Server], counts: list[int], f
     from django.test import Client
 
     from contacts import services
-    from contacts.live import workspace_group
+    from contacts.live.fanout import event_channel
 
     membership, contact = bc.seed(args.contacts)
     workspace = membership.workspace
     client = Client(SERVER_NAME=bc.HOST)
     client.force_login(membership.user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    published = Published(settings.CHANNELS_REDIS_URL, f"{prefix}__group__{workspace_group(workspace.id)}")
+    published = Published(settings.CHANNELS_REDIS_URL, event_channel(workspace.id))
     published.start()
     logs = folder / "logs"
     logs.mkdir()

@@ -6,9 +6,13 @@ PERMISSIONS_POLICY). A view that sets either header itself keeps its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
+
+from contacts.live import broadcast
 
 
 def serialize_csp(policy: dict[str, list[str]]) -> str:
@@ -40,4 +44,30 @@ class SecurityHeadersMiddleware(MiddlewareMixin):
         response.headers.setdefault(
             "Permissions-Policy", serialize_permissions_policy(settings.PERMISSIONS_POLICY)
         )
+        return response
+
+
+class AnnounceAfterResponseMiddleware:
+    """Live events of this request's writes are published after its response has been sent.
+
+    The server process answering the writer holds sockets too: publishing at commit would make
+    it write the writer's own event to its sockets before the writer's answer. Django closes a
+    response once its last byte is handed to the server; its closers then publish (and, should
+    the response never be closed, `HOLD_AT_MOST` seconds later at the latest).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        with broadcast.holding() as held:
+            try:
+                response = self.get_response(request)
+            except BaseException:
+                held.release()
+                raise
+        if held.pending:
+            # Django's own hook for work after the response (FileResponse closes its file there).
+            response._resource_closers.append(held.release)
+            held.release_at_the_latest_in(broadcast.HOLD_AT_MOST)
         return response

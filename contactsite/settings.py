@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # First, so its `Server-Timing` covers every response (HTTPS redirects included) and counts the
     # queries of every middleware below it.
     "contacts.server_timing.ServerTimingMiddleware",
+    # Holds the live events of the request's writes until its response has been sent.
+    "contacts.middleware.AnnounceAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so static files and every early response carry the same headers.
     "contacts.middleware.SecurityHeadersMiddleware",

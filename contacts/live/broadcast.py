@@ -1,10 +1,14 @@
-"""Sending events to the workspace groups from any process: web server, command, Celery worker.
+"""Sending events to the workspaces' sockets from any process: web server, command, Celery worker.
 
 Called from `transaction.on_commit` callbacks (see contacts.events), so only committed writes are
 announced. Sending never makes the writer wait for Redis: messages go onto a queue that one
 background thread with its own event loop drains, in order. That loop lives as long as the
-process, so the channel layer's Redis connections are opened once and never tied to an event loop
-that has closed (the "Event loop is closed" failure of `async_to_sync(group_send)` in workers).
+process, so its Redis connections are opened once and never tied to an event loop that has
+closed (the "Event loop is closed" failure of `async_to_sync(group_send)` in workers).
+
+A workspace event is published once on the workspace's Redis channel, where every server
+process's subscriber writes it to its own sockets (contacts.live.fanout). An access change goes
+to the user's Channels group.
 
 When Redis is unreachable the message is dropped with a warning: clients notice the gap in the
 workspace version on the next event (or when they poll) and resynchronise.
@@ -14,18 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import contextvars
 import json
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from contacts.live import user_group, workspace_group
+from contacts.live import fanout, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +42,70 @@ MAX_PENDING = 10_000
 WARNING_INTERVAL = 30.0
 
 
+# A web request's announcements wait until its response has been sent (AnnounceAfterResponse in
+# contacts.middleware): the process answering the writer also holds sockets, and the fan-out of
+# the writer's own event would otherwise delay that answer. They wait this long at most, in case
+# the response is never closed (the client went away while the view ran).
+HOLD_AT_MOST = 2.0
+
+
+class HeldAnnouncements:
+    """The events announced while a request runs, published once its response has gone out."""
+
+    def __init__(self) -> None:
+        self._events: list[tuple[UUID | str, str]] = []
+        self._lock = threading.Lock()
+        self._released = False
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._events)
+
+    def add(self, workspace_id: UUID | str, text: str) -> bool:
+        with self._lock:
+            if not self._released:
+                self._events.append((workspace_id, text))
+            return not self._released
+
+    def release(self) -> None:
+        """Publish them, in order, once (the response closing and the time limit both call this)."""
+        with self._lock:
+            events, self._events, self._released = self._events, [], True
+        for workspace_id, text in events:
+            _publish(workspace_id, text)
+
+    def release_at_the_latest_in(self, seconds: float) -> None:
+        loop, _ = _sender._started()
+        loop.call_soon_threadsafe(loop.call_later, seconds, self.release)
+
+
+_held: contextvars.ContextVar[HeldAnnouncements | None] = contextvars.ContextVar("held", default=None)
+
+
+@contextlib.contextmanager
+def holding() -> Iterator[HeldAnnouncements]:
+    """Within the block, `announce` keeps events in the returned object until it is released."""
+    held = HeldAnnouncements()
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
 def announce(workspace_id: UUID | str, event: dict[str, Any]) -> None:
     """Send `event` (JSON-able) to every socket of the workspace, as one pre-encoded text frame."""
-    _sender.send(workspace_group(workspace_id), {"type": "workspace.event", "text": json.dumps(event)})
+    text = json.dumps(event)
+    held = _held.get()
+    if held is None or not held.add(workspace_id, text):
+        _publish(workspace_id, text)
+
+
+def _publish(workspace_id: UUID | str, text: str) -> None:
+    if not fanout.uses_redis():
+        fanout.deliver_here(workspace_id, text)
+        return
+    _sender.send(fanout.event_channel(workspace_id), text)
 
 
 def access_changed(user_id: Any, workspace_id: UUID | str | None = None) -> None:
@@ -61,7 +129,8 @@ class _Sender:
         self._queue: asyncio.Queue | None = None
         self._last_warning = 0.0
 
-    def send(self, group: str, message: dict[str, Any]) -> None:
+    def send(self, group: str, message: dict[str, Any] | str) -> None:
+        """`message` to a Channels group, or (text) published on a Redis channel."""
         layer = get_channel_layer()
         if layer is None:
             return
@@ -105,7 +174,7 @@ class _Sender:
         loop.call_soon(ready.set)
         loop.run_forever()
 
-    def _enqueue(self, queue: asyncio.Queue, group: str, message: dict[str, Any]) -> None:
+    def _enqueue(self, queue: asyncio.Queue, group: str, message: dict[str, Any] | str) -> None:
         if queue.qsize() >= MAX_PENDING:
             self._warn("live update to %s dropped: %s messages already wait for Redis", group, MAX_PENDING)
             return
@@ -113,10 +182,14 @@ class _Sender:
 
     async def _drain(self, queue: asyncio.Queue) -> None:
         layer = get_channel_layer()
+        publisher = fanout.redis_client()
         while True:
             group, message = await queue.get()
             try:
-                await layer.group_send(group, message)
+                if isinstance(message, str):  # a workspace event, for its Redis channel
+                    await publisher.publish(group, message)
+                else:
+                    await layer.group_send(group, message)
             except Exception as error:  # Redis down or slow: clients resynchronise later
                 self._warn("live update to %s not sent (%s: %s)", group, type(error).__name__, error)
             finally:

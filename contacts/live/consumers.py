@@ -1,8 +1,9 @@
 """The WebSocket a workspace page keeps open: events in, presence both ways.
 
-Only the connect and an access change touch the database. Event handlers just forward the
-pre-encoded text they were given, so delivering one event to a thousand sockets costs a
-thousand frame writes and nothing else (Channels' per-message database clean-up is skipped).
+Only the connect and an access change touch the database. Workspace events reach the socket
+through this process's fan-out (contacts.live.fanout), which writes their pre-encoded text
+directly: delivering one event to a thousand sockets costs a thousand frame writes and nothing
+else. Only access changes arrive as Channels messages (the user's group).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from contacts import selectors
-from contacts.live import user_group, workspace_group
+from contacts.live import fanout, user_group
 from contacts.live.presence import presence_store
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NO_ACCESS)
             return
         self.role = membership.role
-        await self._join(workspace_group(self.workspace_id))
+        await fanout.join(self.workspace_id, self)  # subscribed before the version below is sent
         self.joined = True
         self.person = {
             "user": user.get_username(),
@@ -81,6 +82,8 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        if self.joined:
+            fanout.leave(self.workspace_id, self)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.entry is not None:
@@ -95,10 +98,10 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
             return
         await self._presence_here(frame)
 
-    # --- Messages from the channel layer -----------------------------------------------------
+    # --- Events of the workspace (fan-out) and messages from the channel layer ----------------
 
-    async def workspace_event(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=message["text"])
+    async def send_event(self, text: str) -> None:
+        await self.send(text_data=text)
 
     async def access_changed(self, message: dict[str, Any]) -> None:
         workspace = message.get("workspace")
@@ -150,9 +153,7 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
         self.groups_joined.append(group)
 
     async def _announce(self, event: dict[str, Any]) -> None:
-        await self.channel_layer.group_send(
-            workspace_group(self.workspace_id), {"type": "workspace.event", "text": json.dumps(event)}
-        )
+        await fanout.publish(self.workspace_id, json.dumps(event))
 
     async def _send_json(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(event))
