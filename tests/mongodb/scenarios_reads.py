@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -379,6 +379,19 @@ def activation_runs_to_show_unfinished_and_recent(w: World) -> None:
     match = str(stage(pipeline, "$match"))
     assert "workspace_id" in match and "$or" in match and "finished_at" in match
     assert sort_keys(pipeline) == [("created_at", -1)]
+
+
+@scenario(selectors.activation_run_ends, selectors.any_run_to_show)
+def activation_run_ends_answer_whether_the_list_reads_runs(w: World) -> None:
+    long_ago = timezone.now() - timedelta(hours=2)
+    w.db.answer(RUNS, [to_document(ActivationRun(workspace=w.workspace, total=1, finished_at=long_ago))])
+
+    ends = selectors.activation_run_ends(w.workspace)
+
+    assert len(ends) == 1 and abs(ends[0] - long_ago) < timedelta(seconds=1)  # (MongoDB keeps ms)
+    assert not selectors.any_run_to_show(ends)
+    assert selectors.any_run_to_show([None])
+    assert "workspace_id" in str(stage(one_pipeline(w, RUNS), "$match"))
 
 
 # --- reports ---------------------------------------------------------------------------------------
