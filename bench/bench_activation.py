@@ -364,6 +364,7 @@ PROFILE_PARTS = [  # (label, file suffix, function): cumulative times, so nested
     ("· of which MIME building (EmailMessage.message)", "django/core/mail/message.py", "message"),
     ("· of which MIME serialisation (as_bytes)", "django/core/mail/message.py", "as_bytes"),
     ("· of which SMTP exchange (smtplib sendmail)", "smtplib.py", "sendmail"),
+    ("per-lead record (activation_record.take_lead)", "contacts/dbengine/activation_record.py", "take_lead"),
     ("ORM updates (QuerySet.update)", "django/db/models/query.py", "update"),
     ("ORM reads (QuerySet._fetch_all)", "django/db/models/query.py", "_fetch_all"),
     ("SQL statements in the driver (CursorWrapper._execute)", "django/db/backends/utils.py", "_execute"),

@@ -39,7 +39,11 @@ def test_sqlite_url_gives_djangos_defaults():
     assert settings.database["ENGINE"] == "django.db.backends.sqlite3"
     assert settings.database["NAME"] == "/srv/contacts/db.sqlite3"
     # Concurrent writers wait for the lock (up to the timeout) instead of failing "database is locked".
-    assert settings.database["OPTIONS"] == {"timeout": 5, "transaction_mode": "IMMEDIATE"}
+    assert settings.database["OPTIONS"] == {
+        "timeout": 5,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL",  # readers and the writer do not block each other
+    }
     assert settings.default_auto_field == SQL_DEFAULT_AUTO_FIELD
     assert settings.migration_modules == {} and settings.installed_apps(APPS) == APPS
 

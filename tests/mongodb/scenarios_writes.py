@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from contacts import events, services
+from contacts.dbengine import activation_record
 from contacts.jobs import outbox
 from contacts.models import ActivationItem, ActivationRun, Activity, ApiToken, Job, Role
 from contacts.services import ContactData, common
@@ -313,7 +314,8 @@ def activation_start_queues_one_item_per_lead(w: World) -> None:
         1,
     )
     assert [(item["contact_id"], item["position"]) for item in inserted(w, ITEMS)] == [(w.contact.id.hex, 0)]
-    assert [call.func.__name__ for call in w.after_commit] == ["_dispatch"]
+    # A new run moves the workspace to a new version (the list page's cached run ends).
+    assert [call.func.__name__ for call in w.after_commit] == ["workspace_changed", "_dispatch"]
 
 
 @scenario(services.activation_start)
@@ -339,6 +341,34 @@ def activation_cancel_stops_an_unfinished_run(w: World) -> None:
     # The items are stamped for their TTL index (the row locks taken first elsewhere are no-ops here).
     (stamp,) = w.db.ops("update_many", ITEMS)
     assert "run_finished_at" in stamp.args[1][0]["$set"]
+
+
+@scenario(activation_record.take_lead, activation_record.record_sent)
+def activation_record_takes_a_lead_only_while_it_is_one(w: World) -> None:
+    # The engine's per-lead record is SQL on the SQL engines; MongoDB runs its ORM version.
+    run = ActivationRun(workspace=w.workspace, total=3)
+    done = ActivationItem(run=run, contact=w.foreign_contact, position=0, status="sending")
+    lead = ActivationItem(run=run, contact=w.contact, position=1)
+    not_a_lead = ActivationItem(run=run, contact=w.other_contact, position=2)  # Bob is active
+    w.db.store(run, done, lead, not_a_lead)
+
+    assert activation_record.take_lead(lead, "a@example.com", activate=True, sent_id=done.id, not_a_lead="x")
+    assert not activation_record.take_lead(
+        not_a_lead, "b@example.com", activate=True, sent_id=None, not_a_lead="x"
+    )
+    activation_record.record_sent(lead.id)
+
+    sent, sending, failed, sent_again = w.db.ops("update_many", ITEMS)
+    assert [op.args[0] for op in (sent, sending, failed, sent_again)] == [
+        {"_id": item.id.hex} for item in (done, lead, not_a_lead, lead)
+    ]
+    statuses = [op.args[1][0]["$set"]["status"] for op in (sent, sending, failed, sent_again)]
+    assert statuses == [{"$literal": status} for status in ("sent", "sending", "failed", "sent")]
+    activated, refused = w.db.ops("update_many", CONTACTS)
+    assert {"status": "lead"} in conditions(activated.args[0]) and {"status": "lead"} in conditions(
+        refused.args[0]
+    )
+    assert activated.args[1][0]["$set"]["status"] == {"$literal": "active"}
 
 
 @scenario(services.jobs_retry)
