@@ -117,8 +117,8 @@ def release() -> str:
     folders = [Path(folder) for engine in settings.TEMPLATES for folder in engine.get("DIRS", ())]
     for path in sorted(file for folder in folders for file in folder.rglob("*.html")):
         digest.update(path.read_bytes())
-    manifest = Path(settings.STATIC_ROOT or ".") / "staticfiles.json"
-    if settings.STATIC_ROOT and manifest.exists():
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json" if settings.STATIC_ROOT else None
+    if manifest is not None and manifest.exists():
         digest.update(manifest.read_bytes())
     return digest.hexdigest()
 

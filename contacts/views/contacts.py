@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -40,7 +41,9 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
 
     # Rendered once per workspace version, query and role, and shared by everyone with that role:
     # the rows, count and pages (what HTMX swaps), and around them the page's content. What is
-    # this user's (navbar, CSRF token, messages) is rendered per request.
+    # this user's (navbar, CSRF token, messages) is rendered per request. Read once per request,
+    # however many parts of the answer need it.
+    @functools.cache
     def results() -> dict[str, Any]:
         return cached(
             workspace_key(workspace, "results-html", query, can_edit, request.path, workspace.name),
