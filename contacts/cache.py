@@ -95,11 +95,17 @@ def _store():
     return caches[settings.CONTACTS_CACHE_ALIAS]
 
 
+# The shape of the cached values: bump it when code changes what it stores under a key (a str
+# becoming cut pieces, a dict gaining a field), so a deploy that changes no template still never
+# reads what the previous code wrote.
+VALUE_FORMAT = 2
+
+
 def workspace_key(workspace: Any, kind: str, *parts: Any) -> str:
-    """`ws:<id>:<change version>:<release>:<kind>:<digest of parts>`: one workspace, one version,
-    one release of the code, one question."""
+    """`ws:<id>:<change version>:<release>.<value format>:<kind>:<digest of parts>`: one
+    workspace, one version, one release of the code, one question."""
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() if parts else "-"
-    return f"ws:{workspace.pk.hex}:{workspace.change_version}:{release()}:{kind}:{digest}"
+    return f"ws:{workspace.pk.hex}:{workspace.change_version}:{release()}.{VALUE_FORMAT}:{kind}:{digest}"
 
 
 @functools.cache

@@ -164,6 +164,16 @@ class ContactFilterForm(forms.Form):
         """One readable sentence per ignored parameter, in the order the fields are declared."""
         return [message for name in self.fields for message in self.errors.get(name, [])]
 
+    @classmethod
+    def read(cls, data: Any, *, workspace: Workspace) -> tuple[ContactQuery, list[str]]:
+        """The query and the problems of `data`. No parameters at all (the list as first opened,
+        and as every live refresh of it re-reads it) is the default query, without building a form."""
+        if not data:
+            return ContactQuery(), []
+        form = cls(data, workspace=workspace)
+        form.is_valid()
+        return form.to_query(), form.problems()
+
 
 def split_tags(text: str) -> list[str]:
     """`"vip, Partner ,, event 2026"` → `["vip", "Partner", "event 2026"]` (services normalise case)."""

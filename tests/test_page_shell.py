@@ -165,4 +165,29 @@ def test_a_deploy_with_other_templates_reads_other_keys(settings, tmp_path, work
 def test_a_named_release_is_used_as_it_is(settings, workspace, fresh_release):
     settings.CONTACTS_RELEASE = "2026-12-01.1"
 
-    assert ":2026-12-01.1:list-html:" in cache.workspace_key(workspace, "list-html")
+    assert f":2026-12-01.1.{cache.VALUE_FORMAT}:list-html:" in cache.workspace_key(workspace, "list-html")
+
+
+def test_code_that_stores_another_shape_of_value_reads_other_keys(
+    settings, monkeypatch, workspace, fresh_release
+):
+    settings.CONTACTS_RELEASE = "2026-12-01.1"
+    before = cache.workspace_key(workspace, "list-html")
+    monkeypatch.setattr(cache, "VALUE_FORMAT", cache.VALUE_FORMAT + 1)
+
+    assert cache.workspace_key(workspace, "list-html") != before
+
+
+def test_cut_and_fill_put_each_part_and_this_requests_token_in_place(rf):
+    mark = shell.csrf_mark()
+    cut = shell.cut(f"<a>{mark}</a>{shell.slot('one')}<b>{shell.slot('two')}</b>{mark}", ["one", "two"])
+    part = shell.cut(f"<i>{mark}</i>")
+    request = rf.get("/")
+
+    page = shell.fill(request, cut, one=part, two="<em>é</em>").decode()
+
+    assert page.startswith("<a>") and mark not in page and "contacts-slot" not in page
+    assert page.count("<i>") == 1 and "<em>é</em>" in page and page.index("<i>") < page.index("<b>")
+    # The request's token (one, masked once) where each mark was; get_token set the CSRF cookie.
+    tokens = {"".join(found) for found in re.findall(r"<a>(\w+)</a>|<i>(\w+)</i>|</b>(\w+)$", page)}
+    assert len(tokens) == 1 and len(tokens.pop()) == 64 and "CSRF_COOKIE" in request.META, page

@@ -33,11 +33,8 @@ TAG_FILTER_CHOICES = 200
 @member_required
 def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = request.workspace
-    form = ContactFilterForm(request.GET, workspace=workspace)
-    form.is_valid()
-    query = form.to_query()
+    query, problems = ContactFilterForm.read(request.GET, workspace=workspace)
     can_edit = request.membership.can_edit
-    problems = form.problems()
 
     # Rendered once per workspace version, query and role, and shared by everyone with that role:
     # the rows, count and pages (what HTMX swaps), and around them the page's content. What is
@@ -95,7 +92,7 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, Any]
     return {"html": html, "current_url": links["current_url"], "page_number": result.page.number}
 
 
-def _list_page(request: HttpRequest, query: ContactQuery, problems: list[str], context: Callable) -> str:
+def _list_page(request: HttpRequest, query: ContactQuery, problems: list[str], context: Callable) -> bytes:
     """The whole list page: its shell (this user's) and its content (this role's), both from the
     cache in one round trip when warm, with this request's messages and activation runs."""
     workspace, can_edit = request.workspace, request.membership.can_edit
@@ -118,7 +115,7 @@ def _list_page(request: HttpRequest, query: ContactQuery, problems: list[str], c
     content = found[content_key]
     # Runs move every second: read them only when this version has one that may be shown.
     runs = activation_runs_for_list(request) if selectors.any_run_to_show(found[run_ends_key]) else []
-    return shell.fill_shell(
+    return shell.fill(
         request,
         found[shell_key],
         messages_slot=shell.render_messages(request),
@@ -127,9 +124,9 @@ def _list_page(request: HttpRequest, query: ContactQuery, problems: list[str], c
     )
 
 
-def _render_list_content(request: HttpRequest, context: dict) -> dict[str, str]:
+def _render_list_content(request: HttpRequest, context: dict) -> dict[str, shell.Pieces]:
     """The page's content, and its activation panel as it is while no run is shown (both hold the
-    CSRF mark, not a token: they are shared by every member with this role)."""
+    CSRF mark, not a token: they are shared by every member with this role), cut for `shell.fill`."""
     workspace, query = request.workspace, context["query"]
     filters = cached(
         workspace_key(workspace, "filters-html", query.tag, query.company),
@@ -137,9 +134,11 @@ def _render_list_content(request: HttpRequest, context: dict) -> dict[str, str]:
     )
     context = {**context, "status_choices": selectors.status_choices(), "filter_choices": mark_safe(filters)}
     return {
-        "html": compact_html(render_to_string("contacts/_list_content.html", context, request=request)),
-        "no_activations": compact_html(
-            activation_panel_html(request, query, [], csrf_token=shell.csrf_mark())
+        "html": shell.cut(
+            compact_html(render_to_string("contacts/_list_content.html", context, request=request))
+        ),
+        "no_activations": shell.cut(
+            compact_html(activation_panel_html(request, query, [], csrf_token=shell.csrf_mark()))
         ),
     }
 
