@@ -16,6 +16,7 @@ from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from contacts.cache import cached, workspace_key
+from contacts.dbengine.compiled_read import CompiledRead
 from contacts.jobs.models import UNFINISHED_RUN_STATUSES
 from contacts.models import (
     ActivationRun,
@@ -54,11 +55,19 @@ ORDERING_CHOICES = (*CONTACT_ORDERINGS, RELEVANCE)
 # --- Workspaces --------------------------------------------------------------------------------
 
 
+# Every workspace page's first read (the permission check): compiled once per connection.
+_memberships_with_workspaces = CompiledRead(
+    Membership,
+    "workspace",
+    lambda user_id: Membership.objects.filter(user_id=user_id).order_by("workspace__name"),
+)
+
+
 def memberships_of(user: AbstractBaseUser) -> list[Membership]:
     """The user's workspaces (for the switcher and `/`), by workspace name."""
     if not user.is_authenticated:
         return []
-    return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+    return _memberships_with_workspaces(user.pk)
 
 
 def membership_in(
