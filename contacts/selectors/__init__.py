@@ -55,7 +55,7 @@ ORDERING_CHOICES = (*CONTACT_ORDERINGS, RELEVANCE)
 # --- Workspaces --------------------------------------------------------------------------------
 
 
-# Every workspace page's first read (the permission check): compiled once per connection.
+# Every workspace page's first read (the permission check): compiled once per process.
 _memberships_with_workspaces = CompiledRead(
     Membership,
     "workspace",
