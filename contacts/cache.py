@@ -9,6 +9,13 @@ nothing. Values are plain data (dicts, lists, ids): never querysets, pages or mo
 Stampede protection: the first reader of a missing key takes a short lock (`add`) and computes;
 the others wait up to `CONTACTS_CACHE_LOCK_WAIT` seconds for its value, then compute themselves.
 
+Copies in the process: a value never changes under its key (a change means a new version, so a
+new key), so reads that ask for it (`keep_local=True`: the list page's) keep what Redis returned
+in this process's memory too (`LocalCopies`, at most `CONTACTS_CACHE_LOCAL_BYTES`, least recently
+used out first, each for the TTL). Their next read costs no round trip and no copying of ~170 kB
+out of Redis; the version read from the database with the permission check still decides which
+key is asked for, so a copy is never stale.
+
 Redis down, slow or gone: a failing call opens a breaker for `CONTACTS_CACHE_RETRY_AFTER` seconds
 in this process, during which reads go straight to the database (one warning per opening), so a
 dead Redis costs one socket timeout per interval, not one per read. The next call after the
@@ -23,6 +30,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +46,7 @@ T = TypeVar("T")
 
 # Counters of this process, for /healthz's staff detail (hits, misses, errors, waits).
 _STATS_LOCK = threading.Lock()
-STATS: dict[str, int] = {"hit": 0, "miss": 0, "wait": 0, "error": 0}
+STATS: dict[str, int] = {"hit": 0, "miss": 0, "wait": 0, "error": 0, "local": 0}
 
 
 @dataclass
@@ -87,6 +95,63 @@ class _Breaker:
 
 
 breaker = _Breaker()
+
+
+class LocalCopies:
+    """Values read or computed under a key, kept in this process for the TTL, within a byte budget
+    (least recently used out first). Shared by the request threads: callers never change them."""
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[str, tuple[Any, int, float]] = OrderedDict()  # value, size, expiry
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if entry[2] <= time.monotonic():
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: str, value: Any, ttl: int | None = None) -> None:
+        budget = settings.CONTACTS_CACHE_LOCAL_BYTES
+        size = _size_of(value)
+        if size > budget // 4:  # nothing crowds out most of the others
+            return
+        expiry = time.monotonic() + (ttl or settings.CONTACTS_CACHE_TTL)
+        with self.lock:
+            if key in self.entries:
+                self._drop(key)
+            self.entries[key] = (value, size, expiry)
+            self.size += size
+            while self.size > budget:
+                self._drop(next(iter(self.entries)))
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+    def _drop(self, key: str) -> None:
+        self.size -= self.entries.pop(key)[1]
+
+
+def _size_of(value: Any) -> int:
+    """About how many bytes `value` holds: its strings and bytes, plus a little per container."""
+    if isinstance(value, bytes | str):
+        return len(value) + 50
+    if isinstance(value, dict):
+        return 100 + sum(_size_of(key) + _size_of(item) for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return 60 + sum(_size_of(item) for item in value)
+    return 50
+
+
+local_copies = LocalCopies()
 # Errors of the Redis client (and of the socket under it) that mean "the cache is unavailable".
 CACHE_ERRORS = (redis.exceptions.RedisError, OSError)
 
@@ -129,10 +194,11 @@ def release() -> str:
     return digest.hexdigest()
 
 
-def cached(key: str, compute: Callable[[], T], *, ttl: int | None = None) -> T:
+def cached(key: str, compute: Callable[[], T], *, ttl: int | None = None, keep_local: bool = False) -> T:
     """The value under `key`, computed (once, even under concurrent misses) and stored when missing.
 
-    `compute` must return plain, picklable data and never None.
+    `compute` must return plain, picklable data and never None. With `keep_local`, the value is
+    also kept in this process (`LocalCopies`): the caller must never change what it gets.
     """
     report = _report.get()
     if report is not None:
@@ -141,7 +207,7 @@ def cached(key: str, compute: Callable[[], T], *, ttl: int | None = None) -> T:
         report.outcomes.append("pending")
     started = time.perf_counter()
     try:
-        value, outcome = _cached(key, compute, ttl)
+        value, outcome = _cached(key, compute, ttl, keep_local)
     finally:
         if report is not None:
             report.seconds += time.perf_counter() - started
@@ -151,18 +217,30 @@ def cached(key: str, compute: Callable[[], T], *, ttl: int | None = None) -> T:
     return value
 
 
-def cached_together(computations: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+def cached_together(
+    computations: dict[str, Callable[[], Any]], *, keep_local: bool = False
+) -> dict[str, Any]:
     """The values under several keys, read in one round trip; each missing one computed (and
-    protected against a stampede) as `cached` does. The first key is the request's main read."""
+    protected against a stampede) as `cached` does. The first key is the request's main read.
+    With `keep_local`, as `cached`: values kept in this process are not asked of Redis."""
     report = _report.get()
     started = time.perf_counter()
     found: dict[str, Any] = {}
-    if settings.CONTACTS_CACHE_ENABLED and breaker.closed():
-        try:
-            found = _store().get_many(list(computations))
-        except CACHE_ERRORS as error:
-            breaker.trip(error)
-            _count("error")
+    if settings.CONTACTS_CACHE_ENABLED:
+        if keep_local:
+            found = {key: value for key in computations if (value := local_copies.get(key)) is not None}
+            _count("local", len(found))
+        wanted = [key for key in computations if key not in found]
+        if wanted and breaker.closed():
+            try:
+                from_redis = _store().get_many(wanted)
+            except CACHE_ERRORS as error:
+                breaker.trip(error)
+                _count("error")
+            else:
+                found.update(from_redis)
+                for key, value in from_redis.items() if keep_local else ():
+                    local_copies.put(key, value)
     if report is not None:
         report.seconds += time.perf_counter() - started
     values = {}
@@ -173,17 +251,26 @@ def cached_together(computations: dict[str, Callable[[], Any]]) -> dict[str, Any
                 report.outcomes.append("hit")
             _count("hit")
         else:
-            values[key] = cached(key, compute)
+            values[key] = cached(key, compute, keep_local=keep_local)
     return values
 
 
-def _cached(key: str, compute: Callable[[], T], ttl: int | None) -> tuple[T, str]:
-    if not settings.CONTACTS_CACHE_ENABLED or not breaker.closed():
+def _cached(key: str, compute: Callable[[], T], ttl: int | None, keep_local: bool = False) -> tuple[T, str]:
+    if not settings.CONTACTS_CACHE_ENABLED:
+        return compute(), "off"
+    if keep_local:
+        value = local_copies.get(key)
+        if value is not None:
+            _count("local")
+            return value, "hit"
+    if not breaker.closed():
         return compute(), "off"
     store = _store()
     try:
         value = store.get(key)
         if value is not None:
+            if keep_local:
+                local_copies.put(key, value, ttl)
             return value, "hit"
         if store.add(f"{key}:lock", 1, timeout=settings.CONTACTS_CACHE_LOCK_TIMEOUT):
             try:
@@ -191,9 +278,13 @@ def _cached(key: str, compute: Callable[[], T], ttl: int | None) -> tuple[T, str
                 store.set(key, value, timeout=ttl or settings.CONTACTS_CACHE_TTL)
             finally:
                 store.delete(f"{key}:lock")
+            if keep_local:
+                local_copies.put(key, value, ttl)
             return value, "miss"
         value = _wait_for(store, key)
         if value is not None:
+            if keep_local:
+                local_copies.put(key, value, ttl)
             return value, "hit"
     except CACHE_ERRORS as error:
         breaker.trip(error)
@@ -216,9 +307,10 @@ def _wait_for(store: Any, key: str) -> Any:
     return None
 
 
-def _count(outcome: str) -> None:
-    with _STATS_LOCK:
-        STATS[outcome] = STATS.get(outcome, 0) + 1
+def _count(outcome: str, times: int = 1) -> None:
+    if times:
+        with _STATS_LOCK:
+            STATS[outcome] = STATS.get(outcome, 0) + times
 
 
 def stats() -> dict[str, Any]:

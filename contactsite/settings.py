@@ -343,6 +343,11 @@ CONTACTS_PAGE_SIZE = 50
 CONTACTS_CACHE_ENABLED = env_bool(env.get("CONTACTS_CACHE_ENABLED"), default=True)
 CONTACTS_CACHE_ALIAS = "reads"
 CONTACTS_CACHE_TTL = env_int("CONTACTS_CACHE_TTL", env.get("CONTACTS_CACHE_TTL"), default=300)
+# Values the list page reads are also kept in each process's memory, up to this many bytes (they
+# never change under their key; see contacts/cache.py). 0: read Redis every time.
+CONTACTS_CACHE_LOCAL_BYTES = env_int(
+    "CONTACTS_CACHE_LOCAL_BYTES", env.get("CONTACTS_CACHE_LOCAL_BYTES"), default=32 * 1024 * 1024
+)
 # Part of every cached read's key, so a deploy never serves HTML rendered by the previous one (its
 # layout, its static file names). Empty: a digest of the templates and the static files' manifest.
 CONTACTS_RELEASE = env.get("CONTACTS_RELEASE", "")

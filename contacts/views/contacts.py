@@ -45,6 +45,7 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
         return cached(
             workspace_key(workspace, "results-html", query, can_edit, request.path, workspace.name),
             lambda: _render_results(request, query),
+            keep_local=True,
         )
 
     def context() -> dict[str, Any]:
@@ -110,7 +111,8 @@ def _list_page(request: HttpRequest, query: ContactQuery, problems: list[str], c
                 request, "contacts/list.html", ("messages_slot", "activations_slot", "content_slot")
             ),
             run_ends_key: lambda: selectors.activation_run_ends(workspace),
-        }
+        },
+        keep_local=True,
     )
     content = found[content_key]
     # Runs move every second: read them only when this version has one that may be shown.
