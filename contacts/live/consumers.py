@@ -101,6 +101,8 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
     # --- Events of the workspace (fan-out) and messages from the channel layer ----------------
 
     async def send_event(self, text: str) -> None:
+        # Only ever one text frame: under Daphne the fan-out writes that frame itself instead of
+        # calling this (contacts/live/daphne_frames.py), so anything more here would be skipped.
         await self.send(text_data=text)
 
     async def access_changed(self, message: dict[str, Any]) -> None:

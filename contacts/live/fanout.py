@@ -8,6 +8,12 @@ updates"). Here each server process (each event loop, in tests) subscribes once 
 pattern of every workspace's event channel and, for each message, writes the text to its own
 sockets of that workspace, in order, one after another.
 
+Under Daphne, a socket's events skip the ASGI send altogether: the event is framed once and the
+same bytes are written to each of its Daphne connections (contacts.live.daphne_frames, which holds
+everything that knows Daphne's internals). Whether a socket is written that way is decided once, when
+it joins, so all of its events take the same path, in order. Other servers, and anything that module
+does not recognise, keep `send_event`.
+
 The subscription is up before a socket is told the workspace's version (the consumer awaits
 `join`), so no event committed after that "hello" can be missed. A process that loses Redis
 misses events while it reconnects; the version in every event makes pages resynchronise, as
@@ -28,6 +34,8 @@ from uuid import UUID
 import redis.asyncio
 from django.conf import settings
 
+from contacts.live import daphne_frames
+
 logger = logging.getLogger(__name__)
 
 # After losing Redis, the subscriber tries again after this many seconds (doubling up to the max).
@@ -35,6 +43,9 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.2, 5.0
 
 
 class Socket(Protocol):
+    """A socket of the fan-out. `send_event(text)` sends `text` as one text frame and nothing else:
+    a Daphne socket's events may be written as that frame without calling it."""
+
     async def send_event(self, text: str) -> None: ...
 
 
@@ -60,13 +71,14 @@ class _LoopFanout:
     """The sockets of one event loop, by workspace, and the one subscription feeding them."""
 
     def __init__(self) -> None:
-        self.sockets: dict[str, dict[int, Socket]] = {}
+        # Each socket with its Daphne connection, if its events are written as prepared frames.
+        self.sockets: dict[str, dict[int, tuple[Socket, daphne_frames.DaphneSocket | None]]] = {}
         self.listener: asyncio.Task | None = None
         self.subscribed: asyncio.Event | None = None
         self.publisher: redis.asyncio.Redis | None = None
 
     async def join(self, workspace_id: str, socket: Socket) -> None:
-        self.sockets.setdefault(workspace_id, {})[id(socket)] = socket
+        self.sockets.setdefault(workspace_id, {})[id(socket)] = (socket, daphne_frames.find(socket))
         if not uses_redis():
             return
         if self.listener is None or self.listener.done():
@@ -85,11 +97,27 @@ class _LoopFanout:
             self.listener = None
 
     async def deliver(self, workspace_id: str, text: str) -> None:
-        for socket in list(self.sockets.get(workspace_id, {}).values()):
+        members = list(self.sockets.get(workspace_id, {}).values())
+        frame: daphne_frames.Frame | None = None  # framed at the first Daphne socket, then reused
+        framed = sent = 0
+        for socket, daphne in members:
             try:
-                await socket.send_event(text)
+                if daphne is None:
+                    sent += 1
+                    await socket.send_event(text)
+                else:
+                    if frame is None:
+                        frame = daphne_frames.Frame(text)
+                    framed += daphne.write(frame)
             except Exception as error:  # a socket closing meanwhile must not cost the others
                 logger.debug("live event not written to a closing socket: %s", error)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "live event to %d sockets: %d as Daphne frames, %d through ASGI send",
+                len(members),
+                framed,
+                sent,
+            )
 
     async def _listen(self, subscribed: asyncio.Event) -> None:
         pause = RECONNECT_FIRST
