@@ -4,6 +4,7 @@ event written to this loop's sockets of its workspace only, a failing socket cos
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 from contacts.live import broadcast, fanout
@@ -94,4 +95,39 @@ def test_without_redis_events_go_straight_to_this_process_sockets(settings):
         finally:
             fanout.leave("ws-d", socket)
 
+    run_async(scenario)
+
+
+class CollectorWatchingSocket(FakeSocket):
+    """Notes, at each write, whether Python's cyclic garbage collector could run meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collector_on: list[bool] = []
+
+    async def send_event(self, text: str) -> None:
+        self.collector_on.append(gc.isenabled())
+        await super().send_event(text)
+
+
+def test_no_garbage_collection_starts_while_an_event_is_being_written():
+    async def scenario():
+        sockets = [CollectorWatchingSocket() for _ in range(3)]
+        loop_fanout = fanout._LoopFanout()
+        for socket in sockets:
+            loop_fanout.sockets.setdefault("ws-a", {})[id(socket)] = (socket, None)
+
+        await loop_fanout.deliver("ws-a", '{"type": "contact.updated"}')
+        after = gc.isenabled()
+        gc.disable()  # someone who turned it off keeps it off
+        try:
+            await loop_fanout.deliver("ws-a", '{"type": "contact.updated"}')
+            still_off = not gc.isenabled()
+        finally:
+            gc.enable()
+
+        assert [socket.collector_on for socket in sockets] == [[False, False]] * 3
+        assert after and still_off
+
+    assert gc.isenabled()
     run_async(scenario)
