@@ -249,3 +249,26 @@ def celery_worker(
                 pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-4000:]}")
             time.sleep(0.1)
         yield process
+
+
+def session_cookie(user: Any) -> str:
+    """A `Cookie` header value signing `user` in (for WebSocket clients outside Django's test client)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def open_live_socket(server: AppServer, workspace_id: Any, cookie: str) -> tuple[Any, dict]:
+    """A real WebSocket to the workspace's live address on `server`, and its "hello"."""
+    from websockets.asyncio.client import connect
+
+    socket = await connect(
+        f"{server.ws_base}/ws/workspaces/{workspace_id}/",
+        origin=server.base,
+        additional_headers={"Cookie": cookie},
+    )
+    hello = json.loads(await asyncio.wait_for(socket.recv(), 5))
+    assert hello["type"] == "hello"
+    return socket, hello

@@ -27,17 +27,16 @@ from channels.testing import WebsocketCommunicator
 from daphne.server import Server  # loaded already: "daphne" is an installed app
 from daphne.ws_protocol import WebSocketFactory
 from django.conf import settings
-from django.test import Client
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from contacts.live import daphne_frames, fanout
 from contacts.live.consumers import WorkspaceConsumer
 from contactsite.asgi import application
-from tests.servers import AppServer, app_server, run_async
+from tests.servers import AppServer, app_server, open_live_socket, run_async, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -45,20 +44,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 SUMMARY = re.compile(r"live event to (\d+) sockets: (\d+) as Daphne frames, (\d+) through ASGI send")
 
 
-def cookie_of(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}"
-
-
 async def open_socket(server: AppServer, workspace_id, cookie: str) -> ClientConnection:
-    socket = await connect(
-        f"{server.ws_base}/ws/workspaces/{workspace_id}/",
-        origin=server.base,
-        additional_headers={"Cookie": cookie},
-    )
-    hello = json.loads(await asyncio.wait_for(socket.recv(), 5))
-    assert hello["type"] == "hello"
+    socket, _hello = await open_live_socket(server, workspace_id, cookie)
     return socket
 
 
@@ -92,7 +79,7 @@ def summaries(log: Path) -> list[tuple[int, int, int]]:
 
 
 def test_every_daphne_socket_gets_every_event_in_order_as_prepared_frames(tmp_path: Path, workspace, member):
-    cookie, log = cookie_of(member.user), tmp_path / "daphne.log"
+    cookie, log = session_cookie(member.user), tmp_path / "daphne.log"
     clients, events = 6, 40
 
     with app_server(log, env={"LOG_LEVEL": "DEBUG"}) as server:
@@ -114,7 +101,7 @@ def test_every_daphne_socket_gets_every_event_in_order_as_prepared_frames(tmp_pa
 
 
 def test_sockets_closing_during_a_burst_cost_the_others_nothing(tmp_path: Path, workspace, member):
-    cookie, log = cookie_of(member.user), tmp_path / "daphne.log"
+    cookie, log = session_cookie(member.user), tmp_path / "daphne.log"
     events = 200
 
     with app_server(log, env={"LOG_LEVEL": "DEBUG"}) as server:
@@ -208,7 +195,7 @@ async def until(condition, seconds: float = 5.0) -> None:
 
 
 def test_daphnes_own_protocol_is_recognised_and_gets_the_same_bytes_as_through_its_send(workspace, member):
-    cookie = cookie_of(member.user)
+    cookie = session_cookie(member.user)
 
     async def scenario() -> None:
         server, protocol, transport = in_process_daphne()
@@ -375,7 +362,7 @@ def test_a_failing_frame_write_costs_no_other_socket_and_each_socket_keeps_its_p
 
 
 def test_a_communicator_socket_keeps_the_asgi_send_and_gets_the_events(workspace, member):
-    cookie = cookie_of(member.user)
+    cookie = session_cookie(member.user)
 
     async def scenario() -> None:
         communicator = WebsocketCommunicator(

@@ -15,33 +15,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.test import Client
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from contacts import services
 from contacts.services import ContactData
-from tests.servers import AppServer, app_server, run_async
+from tests.servers import app_server, open_live_socket, run_async, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PRESENCE_TTL = 3  # seconds; the servers run with it so a killed server's people leave quickly
-
-
-def cookie_of(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}"
-
-
-async def open_socket(server: AppServer, workspace_id, cookie: str) -> tuple[ClientConnection, dict]:
-    socket = await connect(
-        f"{server.ws_base}/ws/workspaces/{workspace_id}/",
-        origin=server.base,
-        additional_headers={"Cookie": cookie},
-    )
-    hello = json.loads(await asyncio.wait_for(socket.recv(), 5))
-    assert hello["type"] == "hello"
-    return socket, hello
 
 
 async def next_of(socket: ClientConnection, kind: str, *, within: float = 5) -> dict:
@@ -56,14 +38,14 @@ def test_two_server_processes_deliver_each_others_events_and_presence(
     tmp_path: Path, workspace, member, owner
 ):
     token = services.api_token_get_or_create(user=owner.user).key
-    member_cookie, owner_cookie = cookie_of(member.user), cookie_of(owner.user)
+    member_cookie, owner_cookie = session_cookie(member.user), session_cookie(owner.user)
     env = {"CONTACTS_PRESENCE_TTL": str(PRESENCE_TTL)}
 
     with app_server(tmp_path / "one.log", env=env) as one, app_server(tmp_path / "two.log", env=env) as two:
 
         async def scenario() -> None:
-            on_one, _ = await open_socket(one, workspace.id, member_cookie)
-            on_two, _ = await open_socket(two, workspace.id, owner_cookie)
+            on_one, _ = await open_live_socket(one, workspace.id, member_cookie)
+            on_two, _ = await open_live_socket(two, workspace.id, owner_cookie)
 
             # A write in a third process reaches both servers' sockets.
             contact = await asyncio.to_thread(
