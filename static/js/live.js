@@ -232,13 +232,24 @@
     var force = listForce;
     listChanges = [];
     listForce = false;
-    fetch(window.location.pathname + window.location.search, {
+    var address = window.location.pathname + window.location.search;
+    fetch(address, {
       credentials: "same-origin",
       cache: "no-store",
       headers: { "HX-Request": "true", "HX-Target": "results" }
     })
       .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) { if (html !== null) applyList(html, changes, force); })
+      .then(function (html) {
+        if (html === null) return;
+        if (address !== window.location.pathname + window.location.search) {
+          // The user moved to another filter, sort or page meanwhile: this answer is for the list
+          // they left. Read the one they are on instead (below), the changes still to apply.
+          listChanges = changes.concat(listChanges);
+          listForce = listForce || force;
+          return;
+        }
+        applyList(html, changes, force);
+      })
       .catch(function () { /* the next event or poll tries again */ })
       .then(function () {
         listBusy = false;

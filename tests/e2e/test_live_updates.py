@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from contacts import services
 from contacts.factories import ContactFactory
+from contacts.models import ContactStatus
 from contacts.services import ContactData
 from tests.e2e.helpers import sign_in_as
 from tests.servers import AppServer, app_server
@@ -210,3 +211,39 @@ def test_a_change_on_another_page_waits_behind_a_notice(open_as, workspace, owne
     expect(first_on_page_two).to_have_text(f"Mid Person {settings.CONTACTS_PAGE_SIZE - 1:03}")
     expect(notice).to_be_hidden()
     expect(bob.locator("[data-count]")).to_contain_text(str(page_size + 1))
+
+
+def test_a_colleagues_change_never_brings_back_the_list_the_user_just_left(open_as, workspace, owner, member):
+    """Bob changes the filter while the re-read for a colleague's change is still on its way: the
+    answer for the old filter arrives last and must not replace the list he asked for."""
+    ContactFactory.create_batch(2, workspace=workspace, status=ContactStatus.LEAD)
+    ContactFactory(workspace=workspace, status=ContactStatus.ACTIVE)
+    bob = open_as(member.user, f"/w/{workspace.slug}/contacts/?status=lead")
+    count = bob.locator("[data-count] strong")
+    expect(count).to_have_text("2")
+    held = []  # live.js's re-reads (htmx's own requests carry HX-Current-URL, live.js's do not)
+    bob.route(
+        lambda url: "/contacts/" in url,
+        lambda route: (
+            held.append(route)
+            if "hx-current-url" not in route.request.headers and "hx-target" in route.request.headers
+            else route.continue_()
+        ),
+    )
+
+    services.contact_create(
+        workspace=workspace, by=owner, data=ContactData(first_name="Lena", status=ContactStatus.LEAD)
+    )
+    for _ in range(50):  # the re-read of "?status=lead" is held here
+        if held:
+            break
+        bob.wait_for_timeout(20)
+    assert len(held) == 1
+    bob.get_by_label("Status").select_option("")
+    expect(count).to_have_text("4")
+
+    late = held.pop()
+    with bob.expect_response(lambda response: response.request == late.request):
+        late.continue_()
+    bob.wait_for_timeout(300)  # time enough for the late answer to be applied, if it were
+    expect(count).to_have_text("4")
