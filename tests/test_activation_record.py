@@ -235,6 +235,20 @@ def test_the_activation_email_is_djangos_message_byte_for_byte(
     assert _BOUNDARY.sub(b"BOUNDARY", got) == _BOUNDARY.sub(b"BOUNDARY", expected)
 
 
+def test_the_email_is_built_without_the_database_and_once(items, django_assert_num_queries):
+    """The engine builds it while the lead's record is on its way to PostgreSQL, where any query
+    meanwhile would fail ("another command is already in progress"). A retry sends the same bytes."""
+    run = ActivationRun.objects.select_related("workspace").get(pk=items[1].run_id)
+    contact = Contact.objects.get(pk=items[1].contact_id)
+
+    with django_assert_num_queries(0):
+        message = activation_email(run, items[1], contact, connection=None)
+        message.prepare()
+
+    assert message.message() is message.prepared
+    assert message.message().as_bytes() == message.message().as_bytes()
+
+
 def test_quick_folding_writes_every_header_as_compat32_does():
     rng = random.Random(9)
     alphabets = [string.ascii_letters + " ", string.printable[:95], string.ascii_letters + " \téü€=?"]

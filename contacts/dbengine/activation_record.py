@@ -6,8 +6,9 @@ if the contact is no longer a lead, the item `failed`. That record is the run's 
 on the SQL engines it is fixed SQL rather than three ORM updates (building and compiling a
 queryset costs about 1.1 ms of CPU on PostgreSQL, its statement 0.2 ms):
 
-- PostgreSQL: one statement (data-modifying CTEs) through `connection.cursor()`: one round trip,
-  one transaction;
+- PostgreSQL: one statement (data-modifying CTEs), prepared once per connection: one round trip,
+  one transaction. `start_take_lead` sends it and returns, so the engine builds the lead's e-mail
+  while the database works (contacts/dbengine/postgresql_prepared.py);
 - SQLite: up to three statements in one transaction on the driver's own connection, in process;
 - MongoDB: the ORM, as before (no SQL there), in `atomic()`.
 
@@ -34,7 +35,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F
 from django.utils import timezone
 
-from contacts.dbengine import atomic, is_mongodb
+from contacts.dbengine import atomic, is_mongodb, postgresql_prepared
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -48,7 +49,7 @@ def record_sent(item_id: UUID) -> None:
     if is_mongodb(db):
         _orm_record_sent(item_id)
     elif db.vendor == "postgresql":
-        _postgresql(db, sent_id=item_id, item=None, email="", activate=False, not_a_lead="")
+        _postgresql(db, sent_id=item_id, item=None, email="", activate=False, not_a_lead="").rows()
     else:
         with _sqlite_transaction(db) as cursor:
             _sqlite_record_sent(db, cursor, item_id, timezone.now())
@@ -65,14 +66,41 @@ def take_lead(
     Without `activate` (a resumed item, whose contact this run already activated) it just
     becomes `sending` again.
     """
+    return start_take_lead(item, email, activate=activate, sent_id=sent_id, not_a_lead=not_a_lead).taken()
+
+
+class Taking:
+    """A `take_lead` under way. On PostgreSQL the statement travels while the caller works (it must
+    not use the database meanwhile); elsewhere it is done already. `taken()` must always be called."""
+
+    def __init__(self, outcome: bool = False, sent: postgresql_prepared.Sent | None = None) -> None:
+        self.outcome = outcome
+        self.sent = sent
+
+    def taken(self) -> bool:
+        if self.sent is not None:
+            sent, self.sent = self.sent, None
+            self.outcome = sent.rows()[0][1] == b"t"
+        return self.outcome
+
+
+def start_take_lead(
+    item: ActivationItem, email: str, *, activate: bool, sent_id: UUID | None, not_a_lead: str
+) -> Taking:
+    """`take_lead`, whose answer `Taking.taken()` waits for: the caller may build the lead's e-mail
+    meanwhile, overlapping that work with the database's on PostgreSQL."""
     db = connections[DEFAULT_DB_ALIAS]
     if is_mongodb(db):
-        return _orm_take_lead(item, email, activate=activate, sent_id=sent_id, not_a_lead=not_a_lead)
+        return Taking(_orm_take_lead(item, email, activate=activate, sent_id=sent_id, not_a_lead=not_a_lead))
     if db.vendor == "postgresql":
-        return _postgresql(
-            db, sent_id=sent_id, item=item, email=email, activate=activate, not_a_lead=not_a_lead
+        return Taking(
+            sent=_postgresql(
+                db, sent_id=sent_id, item=item, email=email, activate=activate, not_a_lead=not_a_lead
+            )
         )
-    return _sqlite_take_lead(db, item, email, activate=activate, sent_id=sent_id, not_a_lead=not_a_lead)
+    return Taking(
+        _sqlite_take_lead(db, item, email, activate=activate, sent_id=sent_id, not_a_lead=not_a_lead)
+    )
 
 
 # --- names and values --------------------------------------------------------------------------------
@@ -126,13 +154,13 @@ def _statuses() -> dict[str, str]:
 
 
 @functools.cache
-def _postgresql_sql(async_commit: bool) -> str:
+def _postgresql_statement(async_commit: bool) -> postgresql_prepared.Statement:
     # Data-modifying CTEs run once and to completion, whatever the outer query reads. Rows are
     # locked in the order `items_finished` (a cancel) locks a run's items, by position: the item
     # just sent before the next one. `taken`'s condition on `sent` is a one-time filter, evaluated
     # before its scan reaches the next item; the contact is locked in between, as the ORM does.
     sync = "set_config('synchronous_commit', 'off', true)" if async_commit else "NULL"
-    return """
+    sql = """
         WITH sent AS (
             UPDATE {items} SET {i_status} = %(sent)s, {i_sent_at} = %(now)s, {i_error} = ''
             WHERE {i_id} = %(sent_id)s
@@ -157,6 +185,7 @@ def _postgresql_sql(async_commit: bool) -> str:
         )
         SELECT {sync}, (SELECT ok FROM taken)
     """.format(sync=sync, **_names())
+    return postgresql_prepared.Statement(f"contacts_take_lead_{'async' if async_commit else 'sync'}", sql)
 
 
 def _postgresql(
@@ -167,7 +196,7 @@ def _postgresql(
     email: str,
     activate: bool,
     not_a_lead: str,
-) -> bool:
+) -> postgresql_prepared.Sent:
     # Asynchronous commit only when the statement is its own transaction: inside someone's
     # atomic() block `set_config(..., true)` would relax that whole transaction's commit.
     async_commit = db.get_autocommit()
@@ -181,10 +210,7 @@ def _postgresql(
         "email": email,
         "not_a_lead": not_a_lead,
     }
-    with db.cursor() as cursor:
-        cursor.execute(_postgresql_sql(async_commit), params)
-        _, ok = cursor.fetchone()
-    return bool(ok)
+    return postgresql_prepared.start(db, _postgresql_statement(async_commit), params)
 
 
 # --- SQLite: a few statements in one transaction -----------------------------------------------------

@@ -167,14 +167,21 @@ def _activate_one(
         return _item_failed(item, reason)
     # Lead k's `sent`, this contact's activation (if still a lead) and this item's `sending`:
     # one short transaction (one statement on PostgreSQL; see contacts/dbengine/activation_record.py).
-    taken = activation_record.take_lead(
+    taking = activation_record.start_take_lead(
         item, contact.email, activate=not resuming, sent_id=sent.item_id, not_a_lead=NOT_A_LEAD
     )
+    try:
+        # Built while that write is on its way (PostgreSQL): the database's work and the round
+        # trip overlap with this CPU work. Neither reads the database.
+        message = activation_email(run, item, contact, connection)
+        message.prepare()
+    finally:
+        taken = taking.taken()  # always: the connection must be free again, whatever happened
     sent.item_id = None
     if not taken:
         return ItemStatus.FAILED
     try:
-        _send(activation_email(run, item, contact, connection))
+        _send(message)
     except smtplib.SMTPResponseException as refused:
         if refused.smtp_code >= 500:
             _undo_activation(contact)

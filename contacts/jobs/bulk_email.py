@@ -48,7 +48,16 @@ QUICK_FOLDING = QuickFolding()
 class BulkEmail(EmailMultiAlternatives):
     """`EmailMultiAlternatives` whose MIME message is cheaper to serialise (same bytes but the boundary)."""
 
+    prepared: Message | None = None
+
+    def prepare(self) -> None:
+        """Build the MIME message now (while waiting for something else); sending uses it as is,
+        and so does a retry over a new connection (the same Date, boundary and Message-ID)."""
+        self.prepared = self.message()
+
     def message(self) -> Message:
+        if self.prepared is not None:
+            return self.prepared
         message = super().message()
         # The generator serialises the parts with the policy of the outermost message.
         message.policy = QUICK_FOLDING
