@@ -132,6 +132,7 @@ def _read(pgconn: pq.abc.PGconn) -> list[Row]:
 
 def _answers(pgconn: pq.abc.PGconn) -> Any:
     """Every result of the statement in flight, waiting for the socket (without holding the GIL)."""
+    pgconn.consume_input()  # most often the answer is here already: no wait at all
     while True:
         while pgconn.is_busy():
             select.select([pgconn.socket], [], [])
