@@ -30,7 +30,7 @@ application = ProtocolTypeRouter(
 )
 
 # Everything loaded so far (Django, the app, the URLconf) lives as long as the process: keep it out
-# of the garbage collector's passes. A process holding a thousand sockets otherwise re-scans
-# hundreds of thousands of objects in collections of 0.1-0.4 s that stall every socket.
+# of the garbage collector's passes. The sockets' objects are frozen the same way once they settle
+# (contacts.live.collector).
 gc.collect()
 gc.freeze()

@@ -21,6 +21,9 @@ with any missed event. Without Redis (local use), events go straight to the sock
 process.
 
 Access changes (one user's sockets) stay on the Channels layer: they are rare and per user.
+
+The sockets joining and leaving are counted for contacts.live.collector, which keeps Python's full
+garbage collections from examining a thousand sockets' objects again and again.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import redis.asyncio
 from django.conf import settings
 
 from contacts.live import daphne_frames
+from contacts.live.collector import collector
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +84,10 @@ class _LoopFanout:
         self.publisher: redis.asyncio.Redis | None = None
 
     async def join(self, workspace_id: str, socket: Socket) -> None:
-        self.sockets.setdefault(workspace_id, {})[id(socket)] = (socket, daphne_frames.find(socket))
+        members = self.sockets.setdefault(workspace_id, {})
+        if id(socket) not in members:
+            collector.joined()
+        members[id(socket)] = (socket, daphne_frames.find(socket))
         if not uses_redis():
             return
         if self.listener is None or self.listener.done():
@@ -90,7 +97,8 @@ class _LoopFanout:
 
     def leave(self, workspace_id: str, socket: Socket) -> None:
         members = self.sockets.get(workspace_id, {})
-        members.pop(id(socket), None)
+        if members.pop(id(socket), None) is not None:
+            collector.left()
         if not members:
             self.sockets.pop(workspace_id, None)
         if not self.sockets and self.listener is not None:
