@@ -297,6 +297,37 @@ def test_a_deactivated_user_loses_the_socket(workspace, member):
     run(scenario)
 
 
+def test_signing_out_closes_that_browsers_sockets_and_no_one_elses(workspace, member):
+    """A tab left open after signing out (a shared computer) must stop receiving the workspace."""
+    signing_out, other_browser = Client(), Client()
+    for browser in (signing_out, other_browser):
+        browser.force_login(member.user)
+
+    def opened_by(browser: Client) -> WebsocketCommunicator:
+        cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+        return WebsocketCommunicator(
+            application, f"/ws/workspaces/{workspace.id}/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)]
+        )
+
+    async def scenario():
+        tab, elsewhere = opened_by(signing_out), opened_by(other_browser)
+        await joined(tab)
+        await joined(elsewhere)
+        response = await database_sync_to_async(signing_out.post)("/accounts/logout/")
+        assert response.status_code == 302
+
+        assert await closed_with(tab) == CLOSE_NO_ACCESS
+        assert await elsewhere.receive_nothing(timeout=QUIET)
+        await database_sync_to_async(services.contact_create)(  # still live there
+            workspace=workspace, by=member, data=ContactData(first_name="Still", last_name="Live")
+        )
+        assert (await next_event(elsewhere))["type"] == "contact.created"
+        await tab.disconnect()
+        await elsewhere.disconnect()
+
+    run(scenario)
+
+
 def test_a_downgraded_member_is_told_to_reload(workspace, member, other_workspace):
     MembershipFactory(workspace=other_workspace, user=member.user, role=Role.MEMBER)
 

@@ -32,7 +32,7 @@ from uuid import UUID
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from contacts.live import fanout, user_group
+from contacts.live import fanout, session_group, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,11 @@ def access_changed(user_id: Any, workspace_id: UUID | str | None = None) -> None
         user_group(user_id),
         {"type": "access.changed", "workspace": str(workspace_id) if workspace_id else None},
     )
+
+
+def session_ended(session_key: str) -> None:
+    """Close the sockets opened with this session (it signed out)."""
+    _sender.send(session_group(session_key), {"type": "session.ended"})
 
 
 def flush(timeout: float = 5.0) -> bool:

@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from contacts import selectors
-from contacts.live import fanout, user_group
+from contacts.live import fanout, session_group, user_group
 from contacts.live.presence import presence_store
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
         # The user's group first: an access change from here on reaches this socket, so the
         # membership read below cannot miss a removal that commits right after it.
         await self._join(user_group(user.pk))
+        if session_key := getattr(self.scope.get("session"), "session_key", None):
+            await self._join(session_group(session_key))  # signing out closes this socket
         membership = await _live_membership(user.pk, UUID(self.workspace_id))
         if membership is None:
             await self.close(code=CLOSE_NO_ACCESS)
@@ -116,6 +118,9 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
             # A new role means other controls on the page: the page reloads itself.
             self.role = membership.role
             await self._send_json({"type": "access.changed", "role": membership.role})
+
+    async def session_ended(self, message: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_NO_ACCESS)  # the page reloads: the sign-in page
 
     # --- Presence ----------------------------------------------------------------------------
 
