@@ -19,7 +19,9 @@ each client count N, the server is started afresh and:
    Clients only listen (no presence frames);
 3. the writer sends --writes more PATCHes the same way; --drain seconds later the clients report
    every frame with the wall-clock time (time.time(), valid across processes) at which their event
-   loop read it.
+   loop read it;
+4. the clients close their sockets and the writer sends --writes more PATCHes alone: its response
+   time "alone" is over steps 1 and 4 together, before and after the one "with" the sockets.
 
 Commit → receipt is a frame's receipt time minus the earliest time known to follow the commit: the
 writer's response arriving, or a Redis subscriber in this process seeing the event published (the
@@ -71,6 +73,7 @@ DEFAULT_SERVERS = "daphne,daphne-x2,uvicorn-w1,uvicorn-x2"
 DEFAULT_OUTPUT = bc.REPO / "bench" / "bench_live_results.md"
 GOAL_P99_MS = {100: 50.0, 1000: 100.0}  # the issue's goals; the writer may be ≤ 10 % slower
 VERSION = re.compile(rb'"version": ?(\d+)')
+AFTER_SOCKETS_CLOSED = 2.0  # seconds for the server to finish closing them before the writer goes on
 
 
 def raise_open_file_limit() -> None:
@@ -378,6 +381,11 @@ def measure(server: bc.Server, clients: int, ctx: dict, args: argparse.Namespace
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     spy.wait(timeout=args.writes * args.interval + 30)
                 bc.stop(spy)
+        # Alone once more, the sockets closed: "alone" brackets "with", so a drift of the machine's
+        # speed during the row does not count as the sockets' cost.
+        time.sleep(AFTER_SOCKETS_CLOSED)
+        again = writer.series(args.writes, args.interval)
+        row.writer_alone_ms += [(answered - sent) * 1000 for sent, answered in again]
         writer.connection.close()
     if after - before != args.writes:
         row.notes.append(f"the workspace version rose by {after - before} for {args.writes} writes")
@@ -574,11 +582,13 @@ def run(args: argparse.Namespace, servers: list[bc.Server], counts: list[int], f
         f"{args.redis_db}), DEBUG=0; {started:%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}, {versions()}; {bc.code_version()}.",
         f"Per row: a fresh server; {args.writes} API PATCHes without sockets, then the same with the sockets "
-        f"open ({args.interval:g} s apart ±25 %, after {args.warmup} warm-up writes), {args.drain:g} s drain; "
+        f"open, then the same after they closed ({args.interval:g} s apart ±25 %, after {args.warmup} "
+        f"warm-up writes), {args.drain:g} s drain; "
         f"clients in {args.client_processes} processes. Latencies are over every (socket, event) pair, from "
         "the commit (≈ the earlier of the writer's response and the Redis publish); `p99 from request` "
         "is the upper bound; `last socket p50`: per event, when its last socket got it (median event). "
-        "`writer`: p50 of the PATCH's response time, no socket open → the sockets open, and the ratio. "
+        "`writer`: p50 of the PATCH's response time, no socket open (before and after) → the sockets "
+        "open, and the ratio. "
         "`server CPU µs/frame`: the servers' extra CPU time with the sockets, per frame delivered. "
         "`clients CPU`, `others CPU`: share of one CPU that the clients, and every other program, used "
         f"meanwhile (a row is measured up to {args.attempts} times while others used > {args.quiet:.0%}; the quietest is kept). "
