@@ -46,6 +46,8 @@ ENGINE = engine_settings(
     DATABASE_URL,
     offline=env_bool(env.get("DATABASE_OFFLINE"), default=False),
     conn_max_age=env_int("CONN_MAX_AGE", env.get("CONN_MAX_AGE"), default=0),
+    # PostgreSQL under Daphne: connections shared by the request threads (docs: README, "Configuration").
+    pool_size=env_int("DATABASE_POOL_SIZE", env.get("DATABASE_POOL_SIZE"), default=0),
     # A dead server or a runaway query fails the request instead of holding a worker for minutes.
     connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", env.get("DATABASE_CONNECT_TIMEOUT"), default=5),
     statement_timeout_ms=env_int(

@@ -124,6 +124,28 @@ def test_postgres_keeps_other_server_options_from_the_url():
     assert settings.database["OPTIONS"]["options"] == "-c search_path=app -c statement_timeout=30000"
 
 
+def test_a_postgresql_pool_is_sized_and_bounded_by_the_connect_timeout():
+    pooled = engine_settings("postgres://db/contacts", pool_size=8, connect_timeout=4)
+
+    assert pooled.database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 4}
+    assert pooled.database["CONN_MAX_AGE"] == 0
+    assert "pool" not in engine_settings("postgres://db/contacts").database["OPTIONS"]
+
+
+@pytest.mark.parametrize(
+    ("url", "kwargs", "says"),
+    [
+        ("sqlite:///x.sqlite3", {"pool_size": 4}, "for PostgreSQL only"),
+        ("mongodb://db/contacts", {"pool_size": 4}, "for PostgreSQL only"),
+        ("postgres://db/contacts", {"pool_size": 4, "conn_max_age": 60}, "not both"),
+        ("postgres://db/contacts", {"pool_size": -1}, "0 (no pool) or more"),
+    ],
+)
+def test_a_pool_that_cannot_work_is_refused_saying_why(url, kwargs, says):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(says)):
+        engine_settings(url, **kwargs)
+
+
 def test_mongodb_replaces_contrib_apps_in_place_and_uses_mongo_migrations():
     settings = engine_settings("mongodb://localhost:27017/contacts")
 

@@ -52,6 +52,7 @@ def engine_settings(
     conn_max_age: int = 0,
     connect_timeout: int = 5,
     statement_timeout_ms: int = 30_000,
+    pool_size: int = 0,
 ) -> EngineSettings:
     """Settings for the engine named by `url`.
 
@@ -61,8 +62,27 @@ def engine_settings(
     `connect_timeout` (seconds) bounds the wait for the server (PostgreSQL, MongoDB) or for
     SQLite's write lock; `statement_timeout_ms` bounds one statement (PostgreSQL) or one socket
     read (MongoDB); 0 means no limit. Options given in the URL's query string win over both.
+
+    `pool_size` (PostgreSQL only) keeps up to that many connections open in a pool the process's
+    threads share (Django's `OPTIONS["pool"]`, psycopg_pool). Under an ASGI server each request's
+    synchronous code runs in a thread of its own, so a connection kept per thread
+    (`conn_max_age`) is never used twice: without a pool every request opens a connection, and
+    the server forks a backend for it. Not for processes that fork after connecting (Celery's
+    prefork workers): a pool must not be shared across a fork.
     """
     scheme = urlsplit(url).scheme.lower()
+    if pool_size < 0:
+        raise ImproperlyConfigured(f"DATABASE_POOL_SIZE must be 0 (no pool) or more, not {pool_size}.")
+    if pool_size and scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            "DATABASE_POOL_SIZE is for PostgreSQL only: SQLite opens its file in each thread, and "
+            "MongoDB's engine shares one client (with its own pool) per process. Unset it."
+        )
+    if pool_size and conn_max_age:
+        raise ImproperlyConfigured(
+            "Set DATABASE_POOL_SIZE or CONN_MAX_AGE, not both: pooled connections stay open in the "
+            "pool (set CONN_MAX_AGE=0)."
+        )
     if scheme in {"mongodb", "mongodb+srv"}:
         return _mongodb_settings(
             url, offline=offline, connect_timeout=connect_timeout, statement_timeout_ms=statement_timeout_ms
@@ -93,6 +113,10 @@ def engine_settings(
         server_options = options.get("options", "")
         if "statement_timeout" not in server_options:
             options["options"] = f"{server_options} -c statement_timeout={statement_timeout_ms}".strip()
+    if pool_size:
+        # A request waits at most `connect_timeout` for a free connection, then fails (503 at
+        # /healthz, an error page elsewhere) instead of queueing for ever.
+        options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": connect_timeout or 30}
     return EngineSettings(vendor="postgresql", database=database, default_auto_field=SQL_DEFAULT_AUTO_FIELD)
 
 
