@@ -55,3 +55,24 @@ def test_requests_in_threads_of_their_own_share_connections_only_through_the_poo
 
     # Without a pool every request had a server process of its own; with one, at most the pool's.
     assert len(backends) <= pool_size if pool_size else len(backends) == 6
+
+
+def test_a_pooled_connection_that_died_is_replaced_not_handed_to_a_request():
+    """A database restart (or failover) kills the idle connections in the pool."""
+    test_database = connection.settings_dict
+    configured = engine_settings(
+        f"postgres://{test_database['USER']}@{test_database['HOST']}:{test_database['PORT']}/"
+        f"{test_database['NAME']}",
+        pool_size=1,
+    ).database
+    handler = ConnectionHandler(
+        {"default": test_database, "pooled": {**test_database, **configured, "TEST": test_database["TEST"]}}
+    )
+    try:
+        killed = backend_of_a_request(handler)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [killed])
+
+        assert backend_of_a_request(handler) != killed  # and no error
+    finally:
+        handler["pooled"].close_pool()

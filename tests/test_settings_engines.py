@@ -128,6 +128,7 @@ def test_a_postgresql_pool_is_sized_and_bounded_by_the_connect_timeout():
     pooled = engine_settings("postgres://db/contacts", pool_size=8, connect_timeout=4)
 
     assert pooled.database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 4}
+    assert pooled.database["CONN_HEALTH_CHECKS"]  # the pool checks each connection it hands out
     assert pooled.database["CONN_MAX_AGE"] == 0
     assert "pool" not in engine_settings("postgres://db/contacts").database["OPTIONS"]
 

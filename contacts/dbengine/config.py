@@ -117,6 +117,9 @@ def engine_settings(
         # A request waits at most `connect_timeout` for a free connection, then fails (503 at
         # /healthz, an error page elsewhere) instead of queueing for ever.
         options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": connect_timeout or 30}
+        # Each connection is checked as it leaves the pool (one round trip): after a database
+        # restart or failover a dead one is replaced instead of failing a request.
+        database["CONN_HEALTH_CHECKS"] = True
     return EngineSettings(vendor="postgresql", database=database, default_auto_field=SQL_DEFAULT_AUTO_FIELD)
 
 
