@@ -6,7 +6,7 @@ folder; a postgres:// URL names a database that the run creates and drops, so it
 Needs Redis; the run keeps to its own database number (--redis-db, default 8) for the Celery broker,
 the cache and the channel layer.
 
-Production settings (DEBUG=0, a random SECRET_KEY), one workspace, one member (role MEMBER) and
+Production settings (DEBUG=0, a random SECRET_KEY), one workspace, one member (role ADMIN: bulk jobs are for admins) and
 --leads leads with unique e-mails, bulk-inserted. The SMTP sink is a minimal asyncio server in its
 own process (it takes no GIL from the code measured) that accepts every message and only counts
 messages, distinct recipients and sessions.
@@ -205,7 +205,7 @@ def seed(count: int) -> tuple:
 
     factory.random.reseed_random(SLUG)  # the same people on every run
     workspace = WorkspaceFactory(slug=SLUG, name="Bench activation")
-    membership = MembershipFactory(workspace=workspace, user=UserFactory(username=SLUG), role=Role.MEMBER)
+    membership = MembershipFactory(workspace=workspace, user=UserFactory(username=SLUG), role=Role.ADMIN)
     leads = ContactFactory.build_batch(count, workspace=workspace, status=ContactStatus.LEAD)
     for lead in leads:
         lead.refresh_derived_fields()  # what save() does and bulk_create skips

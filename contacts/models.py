@@ -104,6 +104,11 @@ class Membership(models.Model):
     def can_edit(self) -> bool:
         return self.has_role(Role.MEMBER)
 
+    @property
+    def can_run_jobs(self) -> bool:
+        """Bulk jobs (activating leads e-mails each of them) are for the workspace's admins."""
+        return self.has_role(Role.ADMIN)
+
 
 TAG_NAME_MAX_LENGTH = 40
 tag_name_validator = RegexValidator(

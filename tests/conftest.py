@@ -45,6 +45,12 @@ def member(workspace):
 
 
 @pytest.fixture
+def workspace_admin(workspace):
+    """Runs bulk jobs (activations) besides editing contacts."""
+    return _member(workspace, Role.ADMIN, "ada-admin")
+
+
+@pytest.fixture
 def viewer(workspace):
     return _member(workspace, Role.VIEWER, "vera-viewer")
 
@@ -79,6 +85,12 @@ def member_client(client, member):
 
 
 @pytest.fixture
+def workspace_admin_client(client, workspace_admin):
+    client.force_login(workspace_admin.user)
+    return client
+
+
+@pytest.fixture
 def viewer_client(client, viewer):
     client.force_login(viewer.user)
     return client
@@ -93,6 +105,11 @@ def token_client(user) -> APIClient:
 @pytest.fixture
 def member_api(member):
     return token_client(member.user)
+
+
+@pytest.fixture
+def admin_api(workspace_admin):
+    return token_client(workspace_admin.user)
 
 
 @pytest.fixture

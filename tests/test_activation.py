@@ -36,54 +36,65 @@ def sink(settings):
         yield running
 
 
-def start(workspace, member, contacts) -> ActivationRun:
-    return services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in contacts])
+def start(workspace, workspace_admin, contacts) -> ActivationRun:
+    return services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in contacts]
+    )
 
 
 # --- Starting a run -------------------------------------------------------------------------------
 
 
 def test_a_run_has_one_item_per_lead_in_the_given_order_and_is_sent_to_a_worker(
-    workspace, member, not_dispatched
+    workspace, workspace_admin, not_dispatched
 ):
     chosen = leads(workspace, 3)
     active = ContactFactory(workspace=workspace, status="active", email="a@example.com")
     run = services.activation_start(
-        workspace=workspace, by=member, contact_ids=[chosen[2].id, active.id, chosen[0].id, chosen[1].id]
+        workspace=workspace,
+        by=workspace_admin,
+        contact_ids=[chosen[2].id, active.id, chosen[0].id, chosen[1].id],
     )
     assert run.status == RunStatus.QUEUED and run.total == 3
     assert list(run.items.values_list("contact_id", flat=True)) == [chosen[2].id, chosen[0].id, chosen[1].id]
     assert not_dispatched == [str(run.id)]
 
 
-def test_all_leads_matching_a_filter_are_resolved_on_the_server(workspace, member, not_dispatched):
+def test_all_leads_matching_a_filter_are_resolved_on_the_server(workspace, workspace_admin, not_dispatched):
     leads(workspace, 4, company="Initech")
     leads(workspace, 2, company="Globex")
     run = services.activation_start(
-        workspace=workspace, by=member, query=ContactQuery(search="", status="", tag="", company="Initech")
+        workspace=workspace,
+        by=workspace_admin,
+        query=ContactQuery(search="", status="", tag="", company="Initech"),
     )
     assert run.total == 4
 
 
-def test_a_lead_waiting_in_a_run_is_not_queued_again(workspace, member, not_dispatched):
+def test_a_lead_waiting_in_a_run_is_not_queued_again(workspace, workspace_admin, not_dispatched):
     chosen = leads(workspace, 2)
-    start(workspace, member, chosen[:1])
-    second = start(workspace, member, chosen)
+    start(workspace, workspace_admin, chosen[:1])
+    second = start(workspace, workspace_admin, chosen)
     assert second.total == 1
     with pytest.raises(ValidationError, match="None of the chosen contacts"):
-        start(workspace, member, chosen)
+        start(workspace, workspace_admin, chosen)
 
 
 def test_viewers_and_other_workspaces_cannot_start_or_cancel(
-    workspace, viewer, member, outsider, foreign_contact, not_dispatched
+    workspace, viewer, member, workspace_admin, outsider, foreign_contact, not_dispatched
 ):
     with pytest.raises(PermissionDenied):
         start(workspace, viewer, leads(workspace, 1))
+    # Members edit contacts; e-mailing leads in bulk is for the workspace's admins (and owners).
+    with pytest.raises(PermissionDenied, match=r"\(member\) cannot do this"):
+        start(workspace, member, leads(workspace, 1))
     with pytest.raises(ValidationError):
-        start(workspace, member, [foreign_contact])  # not found in this workspace: nothing to do
-    run = start(workspace, member, leads(workspace, 1))
+        start(workspace, workspace_admin, [foreign_contact])  # not found in this workspace: nothing to do
+    run = start(workspace, workspace_admin, leads(workspace, 1))
     with pytest.raises(ValidationError):
         services.activation_cancel(run=run, by=outsider)
+    with pytest.raises(PermissionDenied):
+        services.activation_cancel(run=run, by=member)
     assert ActivationRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
 
 
@@ -91,10 +102,10 @@ def test_viewers_and_other_workspaces_cannot_start_or_cancel(
 
 
 def test_every_lead_gets_one_email_over_one_connection_and_becomes_active(
-    workspace, member, sink, not_dispatched
+    workspace, workspace_admin, sink, not_dispatched
 ):
     chosen = leads(workspace, 12)
-    run = start(workspace, member, chosen)
+    run = start(workspace, workspace_admin, chosen)
 
     assert activation.activation_process(run.id, task_id="task-1") == "completed"
 
@@ -112,11 +123,11 @@ def test_every_lead_gets_one_email_over_one_connection_and_becomes_active(
 
 
 def test_an_address_refused_for_good_fails_its_item_and_the_run_completes(
-    workspace, member, sink, not_dispatched
+    workspace, workspace_admin, sink, not_dispatched
 ):
     chosen = leads(workspace, 3)
     sink.refused.add(chosen[1].email)
-    run = start(workspace, member, chosen)
+    run = start(workspace, workspace_admin, chosen)
 
     activation.activation_process(run.id, task_id="task-1")
 
@@ -128,10 +139,10 @@ def test_an_address_refused_for_good_fails_its_item_and_the_run_completes(
 
 
 def test_a_busy_server_makes_the_task_retry_and_nobody_is_emailed_twice(
-    workspace, member, sink, not_dispatched
+    workspace, workspace_admin, sink, not_dispatched
 ):
     chosen = leads(workspace, 3)
-    run = start(workspace, member, chosen)
+    run = start(workspace, workspace_admin, chosen)
     sink.busy_answers = 1  # the first DATA is answered 451
     with pytest.raises(TransientSendError):
         activation.activation_process(run.id, task_id="task-1")
@@ -143,9 +154,9 @@ def test_a_busy_server_makes_the_task_retry_and_nobody_is_emailed_twice(
 
 
 def test_a_running_run_is_not_taken_by_another_task_until_its_heartbeat_is_stale(
-    workspace, member, sink, not_dispatched, settings
+    workspace, workspace_admin, sink, not_dispatched, settings
 ):
-    run = start(workspace, member, leads(workspace, 2))
+    run = start(workspace, workspace_admin, leads(workspace, 2))
     ActivationRun.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, claimed_by="dead-task", heartbeat_at=timezone.now()
     )
@@ -160,12 +171,12 @@ def test_a_running_run_is_not_taken_by_another_task_until_its_heartbeat_is_stale
 
 
 def test_a_send_interrupted_by_a_crash_is_sent_again_on_resume(
-    workspace, member, sink, not_dispatched, settings
+    workspace, workspace_admin, sink, not_dispatched, settings
 ):
     """The documented duplicate window: an item left `sending` may have reached the server, so it
     is sent again (same Message-ID); the items before it are not."""
     chosen = leads(workspace, 3)
-    run = start(workspace, member, chosen)
+    run = start(workspace, workspace_admin, chosen)
     first, second, _ = run.items.order_by("position")
     ActivationItem.objects.filter(pk=first.pk).update(status=ItemStatus.SENT)
     ActivationItem.objects.filter(pk=second.pk).update(status=ItemStatus.SENDING, attempts=1)
@@ -183,10 +194,10 @@ def test_a_send_interrupted_by_a_crash_is_sent_again_on_resume(
     assert (run.sent, run.failed) == (3, 0)  # the first one, sent before the crash, counts too
 
 
-def test_cancel_stops_the_run_within_a_second(workspace, member, sink, not_dispatched):
+def test_cancel_stops_the_run_within_a_second(workspace, workspace_admin, sink, not_dispatched):
     chosen = leads(workspace, 40)
     sink.delay = 0.05
-    run = start(workspace, member, chosen)
+    run = start(workspace, workspace_admin, chosen)
     outcome: list[str] = []
 
     def work() -> None:
@@ -199,7 +210,7 @@ def test_cancel_stops_the_run_within_a_second(workspace, member, sink, not_dispa
     worker.start()
     sink.wait_for(3)
 
-    services.activation_cancel(run=run, by=member)
+    services.activation_cancel(run=run, by=workspace_admin)
     cancelled_at = time.monotonic()
     worker.join(timeout=5)
 
@@ -217,13 +228,13 @@ def test_cancel_stops_the_run_within_a_second(workspace, member, sink, not_dispa
 
 
 def test_a_cancel_landing_inside_a_leads_transaction_waits_for_it_instead_of_deadlocking(
-    workspace, member, not_dispatched
+    workspace, workspace_admin, not_dispatched
 ):
     """A worker's per-lead transaction holds the item just sent, then takes the next one. The cancel
     stamps every item of the run; it must take them in the same order, or PostgreSQL aborts one of
     the two with "deadlock detected" (it did, in CI: the cancel's scan reached the next item first,
     because the item just updated had moved to the end of the table)."""
-    run = start(workspace, member, leads(workspace, 3))
+    run = start(workspace, workspace_admin, leads(workspace, 3))
     just_sent, following = run.items.order_by("position")[:2]
     ActivationItem.objects.filter(pk=just_sent.pk).update(status=ItemStatus.SENDING)
     holding = threading.Event()
@@ -232,7 +243,7 @@ def test_a_cancel_landing_inside_a_leads_transaction_waits_for_it_instead_of_dea
     def cancel() -> None:
         holding.wait()
         try:
-            services.activation_cancel(run=run, by=member)
+            services.activation_cancel(run=run, by=workspace_admin)
         except Exception as error:
             errors.append(error)
         finally:
@@ -253,9 +264,9 @@ def test_a_cancel_landing_inside_a_leads_transaction_waits_for_it_instead_of_dea
     assert not run.items.filter(run_finished_at=None).exists()
 
 
-def test_a_lead_activated_meanwhile_is_not_emailed(workspace, member, sink, not_dispatched):
+def test_a_lead_activated_meanwhile_is_not_emailed(workspace, workspace_admin, sink, not_dispatched):
     chosen = leads(workspace, 2)
-    run = start(workspace, member, chosen)
+    run = start(workspace, workspace_admin, chosen)
     Contact.objects.filter(pk=chosen[0].pk).update(status=ContactStatus.ACTIVE)
     activation.activation_process(run.id, task_id="t")
     assert sink.recipients() == [chosen[1].email]
@@ -266,12 +277,12 @@ def test_a_lead_activated_meanwhile_is_not_emailed(workspace, member, sink, not_
 
 
 def test_runs_that_never_reached_a_worker_or_lost_it_are_sent_again(
-    workspace, member, not_dispatched, settings
+    workspace, workspace_admin, not_dispatched, settings
 ):
     long_ago = timezone.now() - timedelta(seconds=settings.CONTACTS_ACTIVATION_STALE_AFTER + 1)
-    queued = start(workspace, member, leads(workspace, 1))
-    lost = start(workspace, member, [ContactFactory(workspace=workspace, status="lead")])
-    fresh = start(workspace, member, [ContactFactory(workspace=workspace, status="lead")])
+    queued = start(workspace, workspace_admin, leads(workspace, 1))
+    lost = start(workspace, workspace_admin, [ContactFactory(workspace=workspace, status="lead")])
+    fresh = start(workspace, workspace_admin, [ContactFactory(workspace=workspace, status="lead")])
     ActivationRun.objects.filter(pk=queued.pk).update(created_at=long_ago)
     ActivationRun.objects.filter(pk=lost.pk).update(status=RunStatus.RUNNING, heartbeat_at=long_ago)
     ActivationRun.objects.filter(pk=fresh.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
@@ -281,9 +292,9 @@ def test_runs_that_never_reached_a_worker_or_lost_it_are_sent_again(
     assert sorted(not_dispatched) == sorted([str(queued.pk), str(lost.pk)])
 
 
-def test_finished_runs_are_deleted_after_a_day(workspace, member, not_dispatched):
-    old = start(workspace, member, leads(workspace, 2))
-    recent = start(workspace, member, [ContactFactory(workspace=workspace, status="lead")])
+def test_finished_runs_are_deleted_after_a_day(workspace, workspace_admin, not_dispatched):
+    old = start(workspace, workspace_admin, leads(workspace, 2))
+    recent = start(workspace, workspace_admin, [ContactFactory(workspace=workspace, status="lead")])
     ActivationRun.objects.filter(pk=old.pk).update(
         status=RunStatus.COMPLETED, finished_at=timezone.now() - timedelta(hours=25)
     )

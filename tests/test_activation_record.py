@@ -29,10 +29,12 @@ postgresql_only = pytest.mark.skipif(
 
 
 @pytest.fixture
-def items(workspace, member, not_dispatched) -> list[ActivationItem]:
+def items(workspace, workspace_admin, not_dispatched) -> list[ActivationItem]:
     """Three items of a new run, in order; the first one's e-mail has just gone out (`sending`)."""
     chosen = leads(workspace, 3)
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in chosen])
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in chosen]
+    )
     first, *rest = run.items.order_by("position")
     ActivationItem.objects.filter(pk=first.pk).update(status=ItemStatus.SENDING, attempts=1)
     Contact.objects.filter(pk=first.contact_id).update(status=ContactStatus.ACTIVE)

@@ -65,7 +65,7 @@ def run_of(run_id) -> ActivationRun:
 
 
 def test_a_worker_killed_mid_run_is_resumed_and_every_lead_gets_its_email(
-    tmp_path: Path, workspace, member, queue, send_to
+    tmp_path: Path, workspace, workspace_admin, queue, send_to
 ):
     leads = [
         ContactFactory(workspace=workspace, status="lead", email=f"crash{n:03}@example.com")
@@ -73,7 +73,9 @@ def test_a_worker_killed_mid_run_is_resumed_and_every_lead_gets_its_email(
     ]
     with smtp_sink(delay=0.03) as sink:
         with celery_worker(tmp_path / "first.log", env=worker_env(sink), queue=queue) as first:
-            run = services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in leads])
+            run = services.activation_start(
+                workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in leads]
+            )
             sink.wait_for(15, within=30)
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
@@ -103,7 +105,7 @@ def test_a_worker_killed_mid_run_is_resumed_and_every_lead_gets_its_email(
 
 
 def test_a_run_started_while_the_broker_was_down_is_sent_later(
-    tmp_path: Path, workspace, member, queue, send_to, monkeypatch, caplog
+    tmp_path: Path, workspace, workspace_admin, queue, send_to, monkeypatch, caplog
 ):
     leads = [
         ContactFactory(workspace=workspace, status="lead", email=f"later{n}@example.com") for n in range(3)
@@ -114,7 +116,9 @@ def test_a_run_started_while_the_broker_was_down_is_sent_later(
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(activation_run, "delay", broker_down)
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in leads])
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in leads]
+    )
     assert run_of(run.pk).status == RunStatus.QUEUED  # the start itself succeeded
     assert "not sent to a worker" in caplog.text
 
@@ -128,23 +132,27 @@ def test_a_run_started_while_the_broker_was_down_is_sent_later(
         assert sorted(sink.recipients()) == sorted(c.email for c in leads)
 
 
-def test_a_worker_delivers_progress_and_finishes(tmp_path: Path, workspace, member, queue, send_to):
+def test_a_worker_delivers_progress_and_finishes(tmp_path: Path, workspace, workspace_admin, queue, send_to):
     leads = [ContactFactory(workspace=workspace, status="lead", email=f"ok{n}@example.com") for n in range(5)]
     with smtp_sink() as sink, celery_worker(tmp_path / "worker.log", env=worker_env(sink), queue=queue):
-        run = services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in leads])
+        run = services.activation_start(
+            workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in leads]
+        )
         wait_until(lambda: run_of(run.pk).status == RunStatus.COMPLETED, what="the run to complete")
     assert Counter(sink.recipients()) == Counter(c.email for c in leads)
     # A second activation of the same contacts is refused: they are no longer leads.
     with pytest.raises(Exception, match="None of the chosen contacts"):
-        services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in leads])
+        services.activation_start(workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in leads])
 
 
-def test_progress_events_climb_to_what_the_database_says(tmp_path: Path, workspace, member, queue, send_to):
+def test_progress_events_climb_to_what_the_database_says(
+    tmp_path: Path, workspace, workspace_admin, queue, send_to
+):
     """What open pages receive (the workspace's live group) agrees with what polling reads."""
     leads = [
         ContactFactory(workspace=workspace, status="lead", email=f"live{n:02}@example.com") for n in range(30)
     ]
-    cookie = session_cookie(member.user)
+    cookie = session_cookie(workspace_admin.user)
 
     async def scenario() -> list[dict]:
         communicator = WebsocketCommunicator(
@@ -156,7 +164,7 @@ def test_progress_events_climb_to_what_the_database_says(tmp_path: Path, workspa
         assert connected
         progress: list[dict] = []
         await database_sync_to_async(services.activation_start)(
-            workspace=workspace, by=member, contact_ids=[c.id for c in leads]
+            workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in leads]
         )
         while not progress or progress[-1]["status"] not in ("completed", "failed", "cancelled"):
             event = await communicator.receive_json_from(timeout=30)

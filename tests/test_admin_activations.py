@@ -30,10 +30,12 @@ def act(client, model, action: str, objects) -> list[str]:
 
 
 @pytest.fixture
-def failed_run(workspace, member, not_dispatched):
+def failed_run(workspace, workspace_admin, not_dispatched):
     """A finished run whose first two items failed (their contacts still leads) and third was sent."""
     contacts = leads(workspace, 3)
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[c.id for c in contacts])
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in contacts]
+    )
     items = list(run.items.order_by("position"))
     for item in items[:2]:
         ActivationItem.objects.filter(pk=item.pk).update(
@@ -157,13 +159,13 @@ def test_activate_selected_leads_reports_the_services_refusal(admin_client, work
 
 
 def test_resume_hands_unfinished_runs_to_a_worker_and_leaves_finished_ones(
-    admin_client, workspace, member, failed_run, not_dispatched
+    admin_client, workspace, workspace_admin, failed_run, not_dispatched
 ):
     queued = services.activation_start(
-        workspace=workspace, by=member, contact_ids=[leads(workspace, 1)[0].id]
+        workspace=workspace, by=workspace_admin, contact_ids=[leads(workspace, 1)[0].id]
     )
     running = services.activation_start(
-        workspace=workspace, by=member, contact_ids=[leads(workspace, 1)[0].id]
+        workspace=workspace, by=workspace_admin, contact_ids=[leads(workspace, 1)[0].id]
     )
     ActivationRun.objects.filter(pk=running.pk).update(status=RunStatus.RUNNING)
     not_dispatched.clear()
@@ -175,9 +177,11 @@ def test_resume_hands_unfinished_runs_to_a_worker_and_leaves_finished_ones(
 
 
 def test_resume_says_so_when_the_task_queue_cannot_be_reached(
-    admin_client, workspace, member, not_dispatched, monkeypatch
+    admin_client, workspace, workspace_admin, not_dispatched, monkeypatch
 ):
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[leads(workspace, 1)[0].id])
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[leads(workspace, 1)[0].id]
+    )
 
     def broker_down(run_id: str) -> None:
         raise ConnectionError("Connection refused")

@@ -59,8 +59,8 @@ def test_a_warm_list_page_reads_only_the_session_the_user_and_the_memberships(
 
 
 def test_each_person_gets_their_own_name_workspaces_and_a_token_that_works(workspace, leads):
-    ann = MembershipFactory(workspace=workspace, role=Role.MEMBER, user=UserFactory(first_name="Ann")).user
-    bob = MembershipFactory(workspace=workspace, role=Role.MEMBER, user=UserFactory(first_name="Bob")).user
+    ann = MembershipFactory(workspace=workspace, role=Role.ADMIN, user=UserFactory(first_name="Ann")).user
+    bob = MembershipFactory(workspace=workspace, role=Role.ADMIN, user=UserFactory(first_name="Bob")).user
     MembershipFactory(user=bob, workspace=WorkspaceFactory(name="Bob's other team"), role=Role.VIEWER)
     ann_client = signed_in(ann, enforce_csrf_checks=True)
     bob_client = signed_in(bob, enforce_csrf_checks=True)
@@ -107,39 +107,47 @@ def test_messages_show_once_on_a_warm_shell(member_client, workspace, leads):
     assert f"Deleted {doomed.full_name}." not in again
 
 
-def test_a_started_run_shows_on_the_next_warm_read(member, member_client, workspace, leads, not_dispatched):
-    before, _ = warm_read(member_client, workspace)
+def test_a_started_run_shows_on_the_next_warm_read(
+    workspace_admin, workspace_admin_client, workspace, leads, not_dispatched
+):
+    before, _ = warm_read(workspace_admin_client, workspace)
     assert "data-activation-run=" not in before.text.split("<template")[0]
 
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[lead.id for lead in leads])
-    page = member_client.get(list_url(workspace)).text
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[lead.id for lead in leads]
+    )
+    page = workspace_admin_client.get(list_url(workspace)).text
 
     assert f'data-activation-run="{run.id}"' in page
 
 
 def test_runs_long_finished_are_neither_shown_nor_read(
-    member, member_client, workspace, leads, not_dispatched
+    workspace_admin, workspace_admin_client, workspace, leads, not_dispatched
 ):
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[lead.id for lead in leads])
-    member_client.get(list_url(workspace))
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[lead.id for lead in leads]
+    )
+    workspace_admin_client.get(list_url(workspace))
     long_ago = timezone.now() - timedelta(hours=1)
     ActivationRun.objects.filter(pk=run.pk).update(status=RunStatus.COMPLETED, finished_at=long_ago)
     services.workspace_bump_version(workspace=workspace)  # (what the run's last progress write does)
 
-    response, queries = warm_read(member_client, workspace)
+    response, queries = warm_read(workspace_admin_client, workspace)
 
     assert f'data-activation-run="{run.id}"' not in response.text
     assert not [q for q in queries if "activationrun" in q["sql"].lower()]
 
 
 def test_a_run_that_just_finished_is_still_shown_from_a_warm_cache(
-    member, member_client, workspace, leads, not_dispatched
+    workspace_admin, workspace_admin_client, workspace, leads, not_dispatched
 ):
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[lead.id for lead in leads])
-    member_client.get(list_url(workspace))  # cached while the run was unfinished
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[lead.id for lead in leads]
+    )
+    workspace_admin_client.get(list_url(workspace))  # cached while the run was unfinished
     ActivationRun.objects.filter(pk=run.pk).update(status=RunStatus.CANCELLED, finished_at=timezone.now())
 
-    page = member_client.get(list_url(workspace)).text
+    page = workspace_admin_client.get(list_url(workspace)).text
 
     assert f'data-activation-run="{run.id}"' in page and 'data-activation-status="cancelled"' in page
 

@@ -314,10 +314,10 @@ def names_in(html: str) -> set[str]:
     return {unescape(name) for name in re.findall(r'<span class="person__name">([^<]+)</span>', html)}
 
 
-def test_the_month_filter_shows_the_contacts_added_in_it(member_client, workspace, made):
+def test_the_month_filter_shows_the_contacts_added_in_it(workspace_admin_client, workspace, made):
     month = month_of(datetime.now(UTC), 1)
 
-    response = member_client.get(f"/w/{workspace.slug}/contacts/?created={month}")
+    response = workspace_admin_client.get(f"/w/{workspace.slug}/contacts/?created={month}")
 
     assert names_in(response.text) == {c.full_name for c in made[4:7]}
     assert "<strong>3</strong> of 46 match" in response.text

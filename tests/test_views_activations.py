@@ -56,12 +56,12 @@ def messages_after(client: Client, response) -> list[str]:
 
 
 def test_starting_with_chosen_ids_activates_those_leads_and_goes_back_to_the_list(
-    member_client, workspace, not_dispatched
+    workspace_admin_client, workspace, not_dispatched
 ):
     chosen = leads(workspace, 2)
     active = ContactFactory(workspace=workspace, status="active", email="active@example.com")
 
-    response = member_client.post(
+    response = workspace_admin_client.post(
         start_url(workspace),
         {
             "contact_ids": [str(chosen[1].id), str(active.id), str(chosen[0].id)],
@@ -76,19 +76,19 @@ def test_starting_with_chosen_ids_activates_those_leads_and_goes_back_to_the_lis
     assert (run.workspace, run.status, run.total) == (workspace, RunStatus.QUEUED, 2)
     assert list(run.items.values_list("contact_id", flat=True)) == [chosen[1].id, chosen[0].id]
     assert not_dispatched == [str(run.id)]
-    assert messages_after(member_client, response) == [
+    assert messages_after(workspace_admin_client, response) == [
         "Activating 2 leads… 1 of the chosen was not waiting for activation."
     ]
 
 
 def test_all_matching_a_filter_is_resolved_on_the_server_not_from_ids(
-    member_client, workspace, not_dispatched
+    workspace_admin_client, workspace, not_dispatched
 ):
     initech = leads(workspace, 4, company="Initech")
     globex = leads(workspace, 2, company="Globex")
     ContactFactory(workspace=workspace, company="Initech", status="active", email="on@example.com")
 
-    response = member_client.post(
+    response = workspace_admin_client.post(
         start_url(workspace),
         # A stray id of another company is not what "all matching" means: it is ignored.
         {"all_matching": "1", "company": "Initech", "sort": "-created", "contact_ids": [str(globex[0].id)]},
@@ -99,31 +99,35 @@ def test_all_matching_a_filter_is_resolved_on_the_server_not_from_ids(
     assert run.total == matching_leads == 4
     assert set(run.items.values_list("contact_id", flat=True)) == {c.id for c in initech}
     assert response["Location"] == f"{list_url(workspace)}?company=Initech&sort=-created"
-    assert messages_after(member_client, response) == ["Activating 4 leads…"]
+    assert messages_after(workspace_admin_client, response) == ["Activating 4 leads…"]
 
 
 def test_all_matching_with_a_filter_that_no_longer_applies_activates_nothing(
-    member_client, workspace, not_dispatched
+    workspace_admin_client, workspace, not_dispatched
 ):
     leads(workspace, 3)
 
-    response = member_client.post(start_url(workspace), {"all_matching": "1", "tag": "deleted-meanwhile"})
+    response = workspace_admin_client.post(
+        start_url(workspace), {"all_matching": "1", "tag": "deleted-meanwhile"}
+    )
 
     assert response.status_code == 302
     assert not ActivationRun.objects.exists()
-    [message] = messages_after(member_client, response)
+    [message] = messages_after(workspace_admin_client, response)
     assert message.startswith("Nothing was activated: There is no tag")
 
 
-def test_nothing_to_activate_is_said_on_the_list_not_a_500(member_client, workspace, not_dispatched):
+def test_nothing_to_activate_is_said_on_the_list_not_a_500(workspace_admin_client, workspace, not_dispatched):
     active = ContactFactory(workspace=workspace, status="active", email="active@example.com")
 
-    response = member_client.post(start_url(workspace), {"contact_ids": [str(active.id)], "status": "active"})
+    response = workspace_admin_client.post(
+        start_url(workspace), {"contact_ids": [str(active.id)], "status": "active"}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == f"{list_url(workspace)}?status=active"
     assert not ActivationRun.objects.exists()
-    assert messages_after(member_client, response) == [
+    assert messages_after(workspace_admin_client, response) == [
         "None of the chosen contacts is a lead waiting for activation."
     ]
     assert not_dispatched == []
@@ -134,43 +138,53 @@ def test_nothing_to_activate_is_said_on_the_list_not_a_500(member_client, worksp
     [{}, {"contact_ids": ["not-a-uuid", "\x00"]}, {"all_matching": "0"}],
     ids=["nothing", "tampered ids", "all_matching off"],
 )
-def test_no_choice_at_all_asks_to_tick_leads(member_client, workspace, not_dispatched, data):
+def test_no_choice_at_all_asks_to_tick_leads(workspace_admin_client, workspace, not_dispatched, data):
     leads(workspace, 1)
 
-    response = member_client.post(start_url(workspace), data)
+    response = workspace_admin_client.post(start_url(workspace), data)
 
     assert response.status_code == 302
     assert not ActivationRun.objects.exists()
-    assert messages_after(member_client, response) == [
+    assert messages_after(workspace_admin_client, response) == [
         "Choose the leads to activate first: tick them in the list."
     ]
 
 
 def test_another_workspaces_contacts_are_not_activated(
-    member_client, workspace, foreign_contact, not_dispatched
+    workspace_admin_client, workspace, foreign_contact, not_dispatched
 ):
     Contact.objects.filter(pk=foreign_contact.pk).update(status="lead")
 
-    response = member_client.post(start_url(workspace), {"contact_ids": [str(foreign_contact.id)]})
+    response = workspace_admin_client.post(start_url(workspace), {"contact_ids": [str(foreign_contact.id)]})
 
     assert not ActivationRun.objects.exists()
-    assert messages_after(member_client, response) == [
+    assert messages_after(workspace_admin_client, response) == [
         "None of the chosen contacts is a lead waiting for activation."
     ]
 
 
-def test_viewers_may_not_start_or_cancel(viewer_client, workspace, member, not_dispatched):
+@pytest.mark.parametrize("role", ["viewer", "member"])
+def test_viewers_and_members_may_not_start_or_cancel(
+    client, workspace, workspace_admin, not_dispatched, role, request
+):
+    """Members edit contacts; e-mailing leads in bulk is for the workspace's admins and owners."""
+    client.force_login(request.getfixturevalue(role).user)
     chosen = leads(workspace, 1)
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[chosen[0].id])
+    run = services.activation_start(workspace=workspace, by=workspace_admin, contact_ids=[chosen[0].id])
 
-    assert viewer_client.post(start_url(workspace), {"contact_ids": [str(chosen[0].id)]}).status_code == 403
-    assert viewer_client.post(start_url(workspace), {"all_matching": "1"}).status_code == 403
-    assert viewer_client.post(cancel_url(run)).status_code == 403
+    refused = client.post(start_url(workspace), {"contact_ids": [str(chosen[0].id)]})
+    assert refused.status_code == 403
+    assert client.post(start_url(workspace), {"all_matching": "1"}).status_code == 403
+    assert client.post(cancel_url(run)).status_code == 403
     assert ActivationRun.objects.get().status == RunStatus.QUEUED
 
 
-def test_outsiders_and_signed_out_visitors_get_nothing(client, workspace, outsider, member, not_dispatched):
-    run = services.activation_start(workspace=workspace, by=member, contact_ids=[leads(workspace, 1)[0].id])
+def test_outsiders_and_signed_out_visitors_get_nothing(
+    client, workspace, outsider, workspace_admin, not_dispatched
+):
+    run = services.activation_start(
+        workspace=workspace, by=workspace_admin, contact_ids=[leads(workspace, 1)[0].id]
+    )
 
     signed_out = client.post(start_url(workspace), {"all_matching": "1"})
     assert signed_out.status_code == 302 and signed_out["Location"].startswith("/accounts/login/")
@@ -180,23 +194,23 @@ def test_outsiders_and_signed_out_visitors_get_nothing(client, workspace, outsid
     assert ActivationRun.objects.count() == 1
 
 
-def test_starting_needs_a_post_with_a_csrf_token(member, workspace, not_dispatched):
+def test_starting_needs_a_post_with_a_csrf_token(workspace_admin, workspace, not_dispatched):
     chosen = leads(workspace, 1)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    client.force_login(workspace_admin.user)
 
     assert client.get(start_url(workspace)).status_code == 405
     assert client.post(start_url(workspace), {"contact_ids": [str(chosen[0].id)]}).status_code == 403
     assert not ActivationRun.objects.exists()
 
 
-def test_too_many_ids_are_refused_with_a_message(member_client, workspace, not_dispatched):
-    response = member_client.post(
+def test_too_many_ids_are_refused_with_a_message(workspace_admin_client, workspace, not_dispatched):
+    response = workspace_admin_client.post(
         start_url(workspace), {"contact_ids": [str(uuid.uuid4()) for _ in range(501)]}
     )
 
     assert not ActivationRun.objects.exists()
-    assert messages_after(member_client, response) == [
+    assert messages_after(workspace_admin_client, response) == [
         "Choose at most 500 contacts at a time, or use “all matching this filter”."
     ]
 
@@ -205,28 +219,28 @@ def test_too_many_ids_are_refused_with_a_message(member_client, workspace, not_d
 
 
 @pytest.fixture
-def run(workspace, member, not_dispatched) -> ActivationRun:
+def run(workspace, workspace_admin, not_dispatched) -> ActivationRun:
     return services.activation_start(
-        workspace=workspace, by=member, contact_ids=[c.id for c in leads(workspace, 3)]
+        workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in leads(workspace, 3)]
     )
 
 
-def test_cancel_stops_the_run_and_goes_back_where_the_user_was(member_client, workspace, run):
+def test_cancel_stops_the_run_and_goes_back_where_the_user_was(workspace_admin_client, workspace, run):
     came_from = f"{list_url(workspace)}?search=lead&page=2"
 
-    response = member_client.post(cancel_url(run), {"next": came_from})
+    response = workspace_admin_client.post(cancel_url(run), {"next": came_from})
 
     assert response.status_code == 302
     assert response["Location"] == came_from
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED and run.finished_at is not None
-    assert messages_after(member_client, response) == [
+    assert messages_after(workspace_admin_client, response) == [
         "Cancelled the activation: 0 of 3 sent; the others stay leads."
     ]
 
 
-def test_cancel_answers_json_to_the_panels_script(member_client, run):
-    response = member_client.post(cancel_url(run), HTTP_ACCEPT="application/json")
+def test_cancel_answers_json_to_the_panels_script(workspace_admin_client, run):
+    response = workspace_admin_client.post(cancel_url(run), HTTP_ACCEPT="application/json")
 
     assert response.status_code == 200
     assert response.json() == {"id": str(run.id), "status": "cancelled", "total": 3, "sent": 0, "failed": 0}
@@ -236,21 +250,23 @@ def test_cancel_answers_json_to_the_panels_script(member_client, run):
     "next_url",
     ["https://evil.example/", "//evil.example/w/acme-sales/", "/w/globex-buying/contacts/", "", "/\\evil"],
 )
-def test_cancel_never_redirects_off_the_workspace(member_client, workspace, run, next_url):
-    response = member_client.post(cancel_url(run), {"next": next_url})
+def test_cancel_never_redirects_off_the_workspace(workspace_admin_client, workspace, run, next_url):
+    response = workspace_admin_client.post(cancel_url(run), {"next": next_url})
 
     assert response["Location"] == list_url(workspace)
 
 
-def test_cancelling_an_ended_run_changes_nothing(member_client, run):
+def test_cancelling_an_ended_run_changes_nothing(workspace_admin_client, run):
     ActivationRun.objects.filter(pk=run.pk).update(
         status=RunStatus.COMPLETED, sent=3, finished_at=timezone.now()
     )
 
-    response = member_client.post(cancel_url(run))
+    response = workspace_admin_client.post(cancel_url(run))
 
     assert ActivationRun.objects.get(pk=run.pk).status == RunStatus.COMPLETED
-    assert messages_after(member_client, response) == ["That activation had already ended (completed)."]
+    assert messages_after(workspace_admin_client, response) == [
+        "That activation had already ended (completed)."
+    ]
 
 
 def test_another_workspaces_run_is_not_found(client, workspace, other_workspace, outsider, run):
@@ -288,10 +304,12 @@ def test_progress_is_the_runs_figures_as_json_for_every_member(viewer_client, ru
 # --- The list page ---------------------------------------------------------------------------------
 
 
-def test_members_get_a_checkbox_per_row_and_the_activation_form(member_client, workspace, not_dispatched):
+def test_admins_get_a_checkbox_per_row_and_the_activation_form(
+    workspace_admin_client, workspace, not_dispatched
+):
     chosen = leads(workspace, 2)
 
-    page = member_client.get(list_url(workspace)).text
+    page = workspace_admin_client.get(list_url(workspace)).text
 
     assert page.count('name="contact_ids"') == 2
     for contact in chosen:
@@ -302,43 +320,49 @@ def test_members_get_a_checkbox_per_row_and_the_activation_form(member_client, w
     assert "js/activation.js" in page
 
 
-def test_viewers_get_no_checkboxes_nor_form(viewer_client, workspace, member, not_dispatched):
+@pytest.mark.parametrize("role", ["viewer", "member"])
+def test_viewers_and_members_get_no_checkboxes_nor_form(
+    client, workspace, workspace_admin, not_dispatched, role, request
+):
     chosen = leads(workspace, 2)
-    services.activation_start(workspace=workspace, by=member, contact_ids=[chosen[0].id])
+    services.activation_start(workspace=workspace, by=workspace_admin, contact_ids=[chosen[0].id])
+    client.force_login(request.getfixturevalue(role).user)
 
-    page = viewer_client.get(list_url(workspace)).text
+    page = client.get(list_url(workspace)).text
 
     assert "contact_ids" not in page and "activate-form" not in page
     assert "data-activation-run=" in page  # they do see the progress
     assert "data-activation-cancel" not in page
 
 
-def test_the_cached_rows_hold_nothing_of_one_user(member_client, workspace, not_dispatched):
+def test_the_cached_rows_hold_nothing_of_one_user(workspace_admin_client, workspace, not_dispatched):
     leads(workspace, 2)
 
-    fragment = member_client.get(list_url(workspace), {"search": "lead"}, headers=HTMX).text
+    fragment = workspace_admin_client.get(list_url(workspace), {"search": "lead"}, headers=HTMX).text
 
     assert 'name="contact_ids"' in fragment
     assert 'name="search" value="lead" form="activate-form"' in fragment
     assert "csrfmiddlewaretoken" not in fragment and "data-activation-run" not in fragment
 
 
-def test_the_panel_shows_unfinished_and_recently_ended_runs(member_client, workspace, member, not_dispatched):
+def test_the_panel_shows_unfinished_and_recently_ended_runs(
+    workspace_admin_client, workspace, workspace_admin, not_dispatched
+):
     chosen = leads(workspace, 6)
     running = services.activation_start(
-        workspace=workspace, by=member, contact_ids=[c.id for c in chosen[:4]]
+        workspace=workspace, by=workspace_admin, contact_ids=[c.id for c in chosen[:4]]
     )
     ActivationRun.objects.filter(pk=running.pk).update(status=RunStatus.RUNNING, sent=2, failed=1)
-    done = services.activation_start(workspace=workspace, by=member, contact_ids=[chosen[4].id])
+    done = services.activation_start(workspace=workspace, by=workspace_admin, contact_ids=[chosen[4].id])
     ActivationRun.objects.filter(pk=done.pk).update(
         status=RunStatus.COMPLETED, sent=1, finished_at=timezone.now()
     )
-    old = services.activation_start(workspace=workspace, by=member, contact_ids=[chosen[5].id])
+    old = services.activation_start(workspace=workspace, by=workspace_admin, contact_ids=[chosen[5].id])
     ActivationRun.objects.filter(pk=old.pk).update(
         status=RunStatus.COMPLETED, sent=1, finished_at=timezone.now() - timedelta(hours=1)
     )
 
-    page = member_client.get(list_url(workspace), {"status": "lead", "sort": "nonsense"}).text
+    page = workspace_admin_client.get(list_url(workspace), {"status": "lead", "sort": "nonsense"}).text
 
     # Unfinished first, then the recently ended; the hour-old one no longer.
     assert page.index(f'data-activation-run="{running.id}"') < page.index(f'data-activation-run="{done.id}"')
@@ -356,8 +380,8 @@ def test_the_panel_shows_unfinished_and_recently_ended_runs(member_client, works
     assert "nonsense" not in page.replace("Contacts cannot be sorted by “nonsense”", "")
 
 
-def test_no_runs_no_panel(member_client, workspace):
-    page = member_client.get(list_url(workspace)).text
+def test_no_runs_no_panel(workspace_admin_client, workspace):
+    page = workspace_admin_client.get(list_url(workspace)).text
 
     assert '<section class="activations"' in page and "data-activations-url" in page
     assert re.search(r'<section class="activations"[^>]* hidden>', page)

@@ -37,7 +37,7 @@ def activation_start(
     are left out (activating a lead twice is a no-op); none left is a ValidationError. The run is
     handed to a worker after commit; if the broker is down then, the periodic resume picks it up.
     """
-    require_role(by, Role.MEMBER)
+    require_role(by, Role.ADMIN)
     if (contact_ids is None) == (query is None):
         raise ValueError("Give either contact_ids or query.")
     leads = (contacts_of(workspace) if query is None else contacts_matching(workspace, query)).filter(
@@ -77,7 +77,7 @@ def activation_start(
 
 def activation_cancel(*, run: ActivationRun, by: Membership) -> ActivationRun:
     """Stop the run: the worker notices within a second; leads not yet e-mailed stay leads."""
-    require_role(by, Role.MEMBER)
+    require_role(by, Role.ADMIN)
     if run.workspace_id != by.workspace_id:
         raise ValidationError("This activation belongs to another workspace.")
     now = timezone.now()

@@ -35,6 +35,8 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = request.workspace
     query, problems = ContactFilterForm.read(request.GET, workspace=workspace)
     can_edit = request.membership.can_edit
+    # What the role may do decides what the rows show (edit links; checkboxes for bulk jobs).
+    may = (can_edit, request.membership.can_run_jobs)
 
     # Rendered once per workspace version, query and role, and shared by everyone with that role:
     # the rows, count and pages (what HTMX swaps), and around them the page's content. What is
@@ -43,7 +45,7 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
     @functools.cache
     def results() -> dict[str, Any]:
         return cached(
-            workspace_key(workspace, "results-html", query, can_edit, request.path, workspace.name),
+            workspace_key(workspace, "results-html", query, may, request.path, workspace.name),
             lambda: _render_results(request, query),
             keep_local=True,
         )
@@ -86,6 +88,7 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, Any]
         "shown_of_broad": result.total if result.found > result.total else None,
         "workspace_total": workspace_total,
         "can_edit": request.membership.can_edit,
+        "can_run_jobs": request.membership.can_run_jobs,
         "search_terms": selectors.search_terms(query.search),
         **links,
     }
@@ -96,11 +99,12 @@ def _render_results(request: HttpRequest, query: ContactQuery) -> dict[str, Any]
 def _list_page(request: HttpRequest, query: ContactQuery, problems: list[str], context: Callable) -> bytes:
     """The whole list page: its shell (this user's) and its content (this role's), both from the
     cache in one round trip when warm, with this request's messages and activation runs."""
-    workspace, can_edit = request.workspace, request.membership.can_edit
+    workspace, membership = request.workspace, request.membership
     # The content's key holds everything it shows (the past-end notice follows from the version and
     # the query), so the rows (`context()`) are only read when the content is computed.
+    may = (membership.can_edit, membership.can_run_jobs)
     content_key = workspace_key(
-        workspace, "list-html", query, can_edit, tuple(problems), request.path, workspace.name
+        workspace, "list-html", query, may, tuple(problems), request.path, workspace.name
     )
     shell_key = shell.shell_key(request, "contacts/list.html")
     run_ends_key = workspace_key(workspace, "run-ends")

@@ -5,7 +5,7 @@
 //   j / k    in the list: the next / previous row gets the focus (its name link), scrolled into view
 //   Enter    open the focused row's contact (on the name link, the link itself does it)
 //   e        edit the focused row's contact (members who may edit)
-//   x        tick or untick the focused row's checkbox (members who may edit; activation.js does the rest)
+//   x        tick or untick the focused row's checkbox (admins and owners; activation.js does the rest)
 //   ?        show every shortcut
 //
 // None fires while typing (text fields, text areas, selects, editable text) or with Ctrl, Alt or

@@ -32,13 +32,13 @@ def a_run(workspace, membership, count: int = 2) -> ActivationRun:
 
 
 def test_start_by_ids_answers_202_with_the_run_and_hands_it_to_a_worker(
-    member_api, workspace, member, not_dispatched, django_capture_on_commit_callbacks
+    admin_api, workspace, workspace_admin, not_dispatched, django_capture_on_commit_callbacks
 ):
     chosen = leads(workspace, 3)
     active = ContactFactory(workspace=workspace, status=ContactStatus.ACTIVE)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_api.post(
+        response = admin_api.post(
             activations_url(workspace),
             {"contact_ids": [str(chosen[2].id), str(active.id), str(chosen[0].id), str(chosen[1].id)]},
             format="json",
@@ -51,19 +51,19 @@ def test_start_by_ids_answers_202_with_the_run_and_hands_it_to_a_worker(
     assert (body["total"], body["sent"], body["failed"], body["error"]) == (3, 0, 0, "")
     assert body["started_at"] is None and body["finished_at"] is None
     run = ActivationRun.objects.get(pk=body["id"])
-    assert run.workspace == workspace and run.created_by == member.user
+    assert run.workspace == workspace and run.created_by == workspace_admin.user
     assert list(run.items.values_list("contact_id", flat=True)) == [chosen[2].id, chosen[0].id, chosen[1].id]
     assert not_dispatched == [body["id"]]
 
 
 def test_start_by_filter_activates_every_matching_lead_resolved_on_the_server(
-    member_api, workspace, member, not_dispatched
+    admin_api, workspace, workspace_admin, not_dispatched
 ):
     initech = leads(workspace, 4, company="Initech")
     leads(workspace, 2, company="Globex")
     ContactFactory(workspace=workspace, company="Initech", status=ContactStatus.ACTIVE)
 
-    response = member_api.post(activations_url(workspace), {"filter": {"company": "initech"}}, format="json")
+    response = admin_api.post(activations_url(workspace), {"filter": {"company": "initech"}}, format="json")
 
     assert response.status_code == 202
     run = ActivationRun.objects.get(pk=response.json()["id"])
@@ -71,11 +71,13 @@ def test_start_by_filter_activates_every_matching_lead_resolved_on_the_server(
     assert set(run.items.values_list("contact_id", flat=True)) == {c.id for c in initech}
 
 
-def test_start_by_filter_takes_the_contact_lists_filters(member_api, workspace, member, not_dispatched):
+def test_start_by_filter_takes_the_contact_lists_filters(
+    admin_api, workspace, workspace_admin, not_dispatched
+):
     vip = leads(workspace, 1, tags=["VIP"])[0]
     leads(workspace, 2)
 
-    response = member_api.post(
+    response = admin_api.post(
         activations_url(workspace),
         {"filter": {"tag": "vip", "status": "lead", "search": "lead"}},
         format="json",
@@ -88,27 +90,27 @@ def test_start_by_filter_takes_the_contact_lists_filters(member_api, workspace, 
 
 
 def test_an_empty_filter_activates_every_lead_of_the_workspace(
-    member_api, workspace, member, foreign_contact, not_dispatched
+    admin_api, workspace, workspace_admin, foreign_contact, not_dispatched
 ):
     leads(workspace, 3)
 
-    response = member_api.post(activations_url(workspace), {"filter": {}}, format="json")
+    response = admin_api.post(activations_url(workspace), {"filter": {}}, format="json")
 
     assert response.status_code == 202
     assert response.json()["total"] == 3
 
 
 def test_nothing_to_activate_answers_400_with_the_services_message(
-    member_api, workspace, member, foreign_contact, not_dispatched
+    admin_api, workspace, workspace_admin, foreign_contact, not_dispatched
 ):
     active = ContactFactory(workspace=workspace, status=ContactStatus.ACTIVE)
 
-    by_ids = member_api.post(
+    by_ids = admin_api.post(
         activations_url(workspace),
         {"contact_ids": [str(active.id), str(foreign_contact.id), str(uuid.uuid4())]},
         format="json",
     )
-    by_filter = member_api.post(activations_url(workspace), {"filter": {"status": "active"}}, format="json")
+    by_filter = admin_api.post(activations_url(workspace), {"filter": {"status": "active"}}, format="json")
 
     for response in (by_ids, by_filter):
         assert response.status_code == 400
@@ -139,31 +141,33 @@ def test_nothing_to_activate_answers_400_with_the_services_message(
         pytest.param(["6f1c1f1e-1d1a-4c4e-9a51-3a1f0e2b7c10"], "non_field_errors", id="body-not-an-object"),
     ],
 )
-def test_bad_bodies_answer_400_naming_what_to_fix(member_api, workspace, member, not_dispatched, body, field):
+def test_bad_bodies_answer_400_naming_what_to_fix(
+    admin_api, workspace, workspace_admin, not_dispatched, body, field
+):
     leads(workspace, 1)
 
-    response = member_api.post(activations_url(workspace), body, format="json")
+    response = admin_api.post(activations_url(workspace), body, format="json")
 
     assert response.status_code == 400
     assert field in response.json()
     assert not ActivationRun.objects.exists()
 
 
-def test_giving_both_or_neither_says_to_give_one(member_api, workspace, member):
-    both = member_api.post(
+def test_giving_both_or_neither_says_to_give_one(admin_api, workspace, workspace_admin):
+    both = admin_api.post(
         activations_url(workspace), {"contact_ids": [str(uuid.uuid4())], "filter": {}}, format="json"
     )
-    neither = member_api.post(activations_url(workspace), {"contact_id": [str(uuid.uuid4())]}, format="json")
+    neither = admin_api.post(activations_url(workspace), {"contact_id": [str(uuid.uuid4())]}, format="json")
 
     for response in (both, neither):
         message = response.json()["non_field_errors"][0]
         assert "contact_ids" in message and "filter" in message
 
 
-def test_more_ids_than_one_run_takes_answer_400(member_api, workspace, member, not_dispatched):
+def test_more_ids_than_one_run_takes_answer_400(admin_api, workspace, workspace_admin, not_dispatched):
     ids = [str(uuid.uuid4()) for _ in range(MAX_LEADS_PER_RUN + 1)]
 
-    response = member_api.post(activations_url(workspace), {"contact_ids": ids}, format="json")
+    response = admin_api.post(activations_url(workspace), {"contact_ids": ids}, format="json")
 
     assert response.status_code == 400
     assert response.json()["contact_ids"] == [
@@ -172,7 +176,7 @@ def test_more_ids_than_one_run_takes_answer_400(member_api, workspace, member, n
     assert not ActivationRun.objects.exists()
 
 
-def test_a_viewer_cannot_start_a_run(viewer_api, workspace, member, not_dispatched):
+def test_a_viewer_cannot_start_a_run(viewer_api, workspace, workspace_admin, not_dispatched):
     chosen = leads(workspace, 1)
 
     response = viewer_api.post(
@@ -183,10 +187,10 @@ def test_a_viewer_cannot_start_a_run(viewer_api, workspace, member, not_dispatch
     assert not ActivationRun.objects.exists()
 
 
-def test_another_workspace_answers_404(member_api, other_workspace, member, not_dispatched):
+def test_another_workspace_answers_404(admin_api, other_workspace, workspace_admin, not_dispatched):
     leads(other_workspace, 1)
 
-    response = member_api.post(activations_url(other_workspace), {"filter": {}}, format="json")
+    response = admin_api.post(activations_url(other_workspace), {"filter": {}}, format="json")
 
     assert response.status_code == 404
     assert not ActivationRun.objects.exists()
@@ -196,12 +200,12 @@ def test_another_workspace_answers_404(member_api, other_workspace, member, not_
 
 
 def test_list_shows_the_workspaces_runs_newest_first_paginated(
-    member_api, workspace, member, other_workspace, outsider, not_dispatched
+    admin_api, workspace, workspace_admin, other_workspace, outsider, not_dispatched
 ):
-    first, second, third = (a_run(workspace, member) for _ in range(3))
+    first, second, third = (a_run(workspace, workspace_admin) for _ in range(3))
     a_run(other_workspace, outsider)
 
-    response = member_api.get(activations_url(workspace), {"page_size": 2})
+    response = admin_api.get(activations_url(workspace), {"page_size": 2})
 
     assert response.status_code == 200
     body = response.json()
@@ -209,29 +213,29 @@ def test_list_shows_the_workspaces_runs_newest_first_paginated(
     assert [run["id"] for run in body["results"]] == [str(third.id), str(second.id)]
     assert set(body["results"][0]) == RUN_FIELDS
     assert body["next"].endswith("page=2&page_size=2") and body["previous"] is None
-    rest = member_api.get(body["next"]).json()
+    rest = admin_api.get(body["next"]).json()
     assert [run["id"] for run in rest["results"]] == [str(first.id)]
 
 
-def test_a_viewer_can_read_runs(viewer_api, workspace, member, not_dispatched):
-    run = a_run(workspace, member)
+def test_a_viewer_can_read_runs(viewer_api, workspace, workspace_admin, not_dispatched):
+    run = a_run(workspace, workspace_admin)
 
     assert viewer_api.get(activations_url(workspace)).json()["count"] == 1
     assert viewer_api.get(run_url(run)).status_code == 200
 
 
-def test_bad_list_query_answers_400(member_api, workspace, member):
-    response = member_api.get(activations_url(workspace), {"page_size": "500"})
+def test_bad_list_query_answers_400(admin_api, workspace, workspace_admin):
+    response = admin_api.get(activations_url(workspace), {"page_size": "500"})
 
     assert response.status_code == 400
     assert "page_size" in response.json()
 
 
-def test_progress_shows_how_far_the_run_got(member_api, workspace, member, not_dispatched):
-    run = a_run(workspace, member, count=5)
+def test_progress_shows_how_far_the_run_got(admin_api, workspace, workspace_admin, not_dispatched):
+    run = a_run(workspace, workspace_admin, count=5)
     ActivationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, sent=3, failed=1)
 
-    response = member_api.get(run_url(run))
+    response = admin_api.get(run_url(run))
 
     assert response.status_code == 200
     body = response.json()
@@ -242,10 +246,10 @@ def test_progress_shows_how_far_the_run_got(member_api, workspace, member, not_d
 # --- cancel --------------------------------------------------------------------------------------
 
 
-def test_cancel_stops_the_run_and_answers_200_with_it(member_api, workspace, member, not_dispatched):
-    run = a_run(workspace, member)
+def test_cancel_stops_the_run_and_answers_200_with_it(admin_api, workspace, workspace_admin, not_dispatched):
+    run = a_run(workspace, workspace_admin)
 
-    response = member_api.post(run_url(run, "cancel/"))
+    response = admin_api.post(run_url(run, "cancel/"))
 
     assert response.status_code == 200
     body = response.json()
@@ -254,18 +258,18 @@ def test_cancel_stops_the_run_and_answers_200_with_it(member_api, workspace, mem
     assert run.status == RunStatus.CANCELLED
 
 
-def test_cancelling_a_finished_run_changes_nothing(member_api, workspace, member, not_dispatched):
-    run = a_run(workspace, member)
+def test_cancelling_a_finished_run_changes_nothing(admin_api, workspace, workspace_admin, not_dispatched):
+    run = a_run(workspace, workspace_admin)
     ActivationRun.objects.filter(pk=run.pk).update(status=RunStatus.COMPLETED)
 
-    response = member_api.post(run_url(run, "cancel/"))
+    response = admin_api.post(run_url(run, "cancel/"))
 
     assert response.status_code == 200
     assert response.json()["status"] == "completed"
 
 
-def test_a_viewer_cannot_cancel(viewer_api, workspace, member, not_dispatched):
-    run = a_run(workspace, member)
+def test_a_viewer_cannot_cancel(viewer_api, workspace, workspace_admin, not_dispatched):
+    run = a_run(workspace, workspace_admin)
 
     response = viewer_api.post(run_url(run, "cancel/"))
 
@@ -274,29 +278,45 @@ def test_a_viewer_cannot_cancel(viewer_api, workspace, member, not_dispatched):
     assert run.status == RunStatus.QUEUED
 
 
+def test_a_member_may_read_runs_but_not_start_or_cancel_them(
+    member_api, workspace, workspace_admin, not_dispatched
+):
+    """Members edit contacts; e-mailing leads in bulk is for the workspace's admins and owners."""
+    run = a_run(workspace, workspace_admin)
+    lead = leads(workspace, 1)[0]
+
+    started = member_api.post(activations_url(workspace), {"contact_ids": [str(lead.id)]}, format="json")
+    cancelled = member_api.post(run_url(run, "cancel/"))
+
+    assert started.status_code == 403 and "(member) cannot do this" in started.json()["detail"]
+    assert cancelled.status_code == 403
+    assert member_api.get(run_url(run)).status_code == 200
+    assert ActivationRun.objects.get().status == RunStatus.QUEUED
+
+
 # --- workspace walls -----------------------------------------------------------------------------
 
 
 def test_another_workspaces_run_is_not_found_through_mine(
-    member_api, workspace, member, other_workspace, outsider, not_dispatched
+    admin_api, workspace, workspace_admin, other_workspace, outsider, not_dispatched
 ):
     foreign = a_run(other_workspace, outsider)
     through_mine = f"/api/v1/workspaces/{workspace.id}/activations/{foreign.id}/"
 
-    assert member_api.get(through_mine).status_code == 404
-    assert member_api.post(through_mine + "cancel/").status_code == 404
-    assert member_api.get(run_url(foreign)).status_code == 404  # not a member there either
-    assert member_api.post(run_url(foreign, "cancel/")).status_code == 404
+    assert admin_api.get(through_mine).status_code == 404
+    assert admin_api.post(through_mine + "cancel/").status_code == 404
+    assert admin_api.get(run_url(foreign)).status_code == 404  # not an admin there either
+    assert admin_api.post(run_url(foreign, "cancel/")).status_code == 404
     foreign.refresh_from_db()
     assert foreign.status == RunStatus.QUEUED
 
 
 @pytest.mark.parametrize("run_id", ["not-a-uuid", "12345", str(uuid.uuid4())])
-def test_a_bad_or_unknown_run_id_answers_404(member_api, workspace, member, run_id):
+def test_a_bad_or_unknown_run_id_answers_404(admin_api, workspace, workspace_admin, run_id):
     url = f"{activations_url(workspace)}{run_id}/"
 
-    assert member_api.get(url).status_code == 404
-    assert member_api.post(url + "cancel/").status_code == 404
+    assert admin_api.get(url).status_code == 404
+    assert admin_api.post(url + "cancel/").status_code == 404
 
 
 def test_without_credentials_answers_401(anonymous_api, workspace):

@@ -122,15 +122,16 @@ def start_activation(workspace: Workspace, user) -> ActivationRun:
 
 
 @pytest.fixture
-def open_page(browser: Browser, live_app: AppServer, member) -> Iterator[Callable[..., Page]]:
-    """`open_page(path, theme="light", viewport=DESKTOP)`: a new browser context signed in as the
-    member, its system colour scheme `theme`; the page once its live updates are connected."""
+def open_page(browser: Browser, live_app: AppServer, workspace_admin) -> Iterator[Callable[..., Page]]:
+    """`open_page(path, theme="light", viewport=DESKTOP)`: a new browser context signed in as a
+    workspace admin (a member's pages, plus the rows' checkboxes for bulk activation), its system
+    colour scheme `theme`; the page once its live updates are connected."""
     contexts = []
 
     def open_page(path: str, theme: str = "light", viewport: dict[str, int] = DESKTOP) -> Page:
         context = sign_in_as(
             browser.new_context(viewport=viewport, locale="en-GB", color_scheme=theme),
-            member.user,
+            workspace_admin.user,
             live_app.base,
         )
         context.set_default_timeout(10_000)

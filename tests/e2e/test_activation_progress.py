@@ -49,7 +49,7 @@ def wait_for_sent(page: Page, *, above: int, below: int | None = None, timeout: 
 
 
 def test_select_the_page_activate_and_follow_the_run_live_by_polling_and_across_a_reload(
-    live_app: AppServer, page: Page, workspace, member, owner, artifacts: Path, tmp_path: Path
+    live_app: AppServer, page: Page, workspace, workspace_admin, owner, artifacts: Path, tmp_path: Path
 ):
     for n in range(LEADS):
         ContactFactory(
@@ -66,7 +66,7 @@ def test_select_the_page_activate_and_follow_the_run_live_by_polling_and_across_
         smtp_sink(delay=SMTP_DELAY) as sink,
         celery_worker(tmp_path / "worker.log", env={"EMAIL_URL": f"smtp://127.0.0.1:{sink.port}"}),
     ):
-        sign_in(page, member.user, live_app)
+        sign_in(page, workspace_admin.user, live_app)
         page.goto(list_url)
         expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
         # A colleague has the list open too: the run's panel appears there by itself.

@@ -300,7 +300,7 @@ def activation_start_queues_one_item_per_lead(w: World) -> None:
     w.db.answer(ITEMS, [])  # none of them waits in another run
 
     run = services.activation_start(
-        workspace=w.workspace, by=w.member, contact_ids=[w.contact.id, w.foreign_contact.id]
+        workspace=w.workspace, by=w.owner, contact_ids=[w.contact.id, w.foreign_contact.id]
     )
 
     (leads,) = w.db.pipelines(CONTACTS)
@@ -323,7 +323,7 @@ def activation_start_with_nothing_to_do_writes_nothing(w: World) -> None:
     w.db.answer(CONTACTS, [])
     w.db.answer(ITEMS, [])
     with pytest.raises(ValidationError, match="None of the chosen contacts"):
-        services.activation_start(workspace=w.workspace, by=w.member, contact_ids=[w.other_contact.id])
+        services.activation_start(workspace=w.workspace, by=w.owner, contact_ids=[w.other_contact.id])
     assert not w.db.ops("insert_many") and not w.after_commit
 
 
@@ -332,7 +332,7 @@ def activation_cancel_stops_an_unfinished_run(w: World) -> None:
     run = ActivationRun(workspace=w.workspace, total=3)
     w.db.store(run)
 
-    services.activation_cancel(run=run, by=w.member)
+    services.activation_cancel(run=run, by=w.owner)
 
     (update,) = w.db.ops("update_many", RUNS)
     assert {"_id": run.id.hex} in conditions(update.args[0])
