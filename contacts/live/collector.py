@@ -8,13 +8,13 @@ bench/README.md "Live updates"): an event that met one reached its sockets 60-15
 The sockets' objects are not garbage while the sockets are open, so examining them again and again
 is wasted work.
 
-So once the sockets held by this process have grown by a quarter (from at least `FREEZE_FROM`) and
-no other joined for `SETTLE` seconds, everything alive is frozen (`gc.freeze()`: moved out of the
+So `SETTLE` seconds after the sockets held by this process have grown by a quarter (from at least
+`FREEZE_FROM`), everything alive is frozen (`gc.freeze()`: moved out of the
 collector's sight, at no cost), and later collections examine only what is newer: milliseconds.
 
 Frozen objects are never collected, so the objects of sockets that closed since stay in memory
-(a few tens of kB each) until the next thaw: once a quarter of the frozen sockets have left (and
-`SETTLE` seconds passed without another leaving), everything is unfrozen, collected once, the way
+(a few tens of kB each) until the next thaw: `SETTLE` seconds after a quarter of the frozen sockets
+have left, everything is unfrozen, collected once, the way
 Python would have done anyway, and frozen again. One full collection per quarter of the sockets
 replaced, instead of one every minute.
 
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 FREEZE_FROM = 100  # sockets in this process
 GROWTH = 1.25  # freeze again when the sockets grew by a quarter since the last freeze
-SETTLE = 1.0  # seconds without another socket joining (or leaving) before acting
+SETTLE = 1.0  # seconds from the first socket that calls for a freeze (or thaw) to doing it
 
 
 class Collector:
