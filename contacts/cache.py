@@ -263,34 +263,37 @@ def _cached(key: str, compute: Callable[[], T], ttl: int | None, keep_local: boo
         if value is not None:
             _count("local")
             return value, "hit"
+    value, outcome, stored = _shared(key, compute, ttl)
+    if keep_local and stored:
+        local_copies.put(key, value, ttl)
+    return value, outcome
+
+
+def _shared(key: str, compute: Callable[[], T], ttl: int | None) -> tuple[T, str, bool]:
+    """The value Redis holds under `key`, computed by one reader at a time when it holds none:
+    (value, "hit" or "miss" or "off", whether it is the value stored under the key)."""
     if not breaker.closed():
-        return compute(), "off"
+        return compute(), "off", False
     store = _store()
     try:
         value = store.get(key)
         if value is not None:
-            if keep_local:
-                local_copies.put(key, value, ttl)
-            return value, "hit"
+            return value, "hit", True
         if store.add(f"{key}:lock", 1, timeout=settings.CONTACTS_CACHE_LOCK_TIMEOUT):
             try:
                 value = compute()
                 store.set(key, value, timeout=ttl or settings.CONTACTS_CACHE_TTL)
             finally:
                 store.delete(f"{key}:lock")
-            if keep_local:
-                local_copies.put(key, value, ttl)
-            return value, "miss"
+            return value, "miss", True
         value = _wait_for(store, key)
         if value is not None:
-            if keep_local:
-                local_copies.put(key, value, ttl)
-            return value, "hit"
+            return value, "hit", True
     except CACHE_ERRORS as error:
         breaker.trip(error)
         _count("error")
     # Waited long enough for another reader's value (or Redis failed): read the database.
-    return compute(), "miss"
+    return compute(), "miss", False
 
 
 def _wait_for(store: Any, key: str) -> Any:
