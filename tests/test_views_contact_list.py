@@ -258,6 +258,22 @@ def test_shortcut_hint_and_new_contact_shortcut_are_offered_to_members(member_cl
     assert "<kbd>/</kbd> search" in response.text
 
 
+def test_the_shortcuts_offer_the_selection_keys_only_to_who_can_activate(
+    workspace_admin_client, member, workspace
+):
+    ContactFactory(workspace=workspace, status=ContactStatus.LEAD)
+    as_admin = workspace_admin_client.get(list_url(workspace)).text
+    workspace_admin_client.force_login(member.user)
+    as_member = workspace_admin_client.get(list_url(workspace)).text
+
+    for page in (as_admin, as_member):
+        assert "<dt><kbd>e</kbd></dt>" in page
+    assert "<dt><kbd>x</kbd></dt>" in as_admin and "data-select-row" in as_admin
+    # A member edits but does not activate: no checkboxes, so no keys for them.
+    assert "<dt><kbd>x</kbd></dt>" not in as_member and "data-select-row" not in as_member
+    assert "<dt><kbd>Esc</kbd></dt>" not in as_member
+
+
 def test_htmx_request_after_the_session_ended_sends_the_whole_tab_to_login(client, workspace):
     headers = {**HTMX, "HX-Current-URL": "http://testserver/w/acme-sales/contacts/?search=ann"}
 
