@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from contacts.dbengine import after_commit, atomic
+from contacts.dbengine import after_commit, atomic, lock_rows
 from contacts.jobs.activation import announce_progress, items_finished
 from contacts.jobs.models import UNFINISHED_RUN_STATUSES, ActivationItem, ActivationRun, RunStatus
 from contacts.models import ContactStatus, Membership, Role, Workspace
@@ -49,17 +49,23 @@ def activation_start(
         ordered = [pk for pk in wanted if pk in found]
     else:
         ordered = list(leads.values_list("pk", flat=True)[: MAX_LEADS_PER_RUN + 1])
-    waiting = set(
-        ActivationItem.objects.filter(
-            run__workspace=workspace, run__status__in=UNFINISHED_RUN_STATUSES, contact_id__in=ordered
-        ).values_list("contact_id", flat=True)
-    )
-    ordered = [pk for pk in ordered if pk not in waiting]
-    if not ordered:
-        raise ValidationError(NOTHING_TO_ACTIVATE)
-    if len(ordered) > MAX_LEADS_PER_RUN:
-        raise ValidationError(f"At most {MAX_LEADS_PER_RUN:,} leads per activation: narrow the filter.")
     with atomic():
+        # Two starts over the same leads at once (two admins, a double click): the second waits
+        # here until the first commits, then finds the leads waiting in its run. Without the
+        # lock both would read that none waits and create a run each. (SQLite takes its write
+        # lock at BEGIN already; MongoDB has no row locks, and there the second run's items fail
+        # "No longer a lead" as the first activates them: still nobody is e-mailed twice.)
+        lock_rows(Workspace.objects.filter(pk=workspace.pk))
+        waiting = set(
+            ActivationItem.objects.filter(
+                run__workspace=workspace, run__status__in=UNFINISHED_RUN_STATUSES, contact_id__in=ordered
+            ).values_list("contact_id", flat=True)
+        )
+        ordered = [pk for pk in ordered if pk not in waiting]
+        if not ordered:
+            raise ValidationError(NOTHING_TO_ACTIVATE)
+        if len(ordered) > MAX_LEADS_PER_RUN:
+            raise ValidationError(f"At most {MAX_LEADS_PER_RUN:,} leads per activation: narrow the filter.")
         run = ActivationRun.objects.create(workspace=workspace, created_by_id=by.user_id, total=len(ordered))
         ActivationItem.objects.bulk_create(
             [
