@@ -328,6 +328,58 @@ def test_signing_out_closes_that_browsers_sockets_and_no_one_elses(workspace, me
     run(scenario)
 
 
+def test_a_new_password_closes_the_sockets_of_the_users_other_browsers(workspace, member):
+    """Django refuses the user's other sessions once the password changes (a stolen or forgotten
+    session is cut off): their open tabs must stop receiving the workspace too. The browser
+    that changed it stays signed in (its session is renewed), so its tabs keep their sockets."""
+    member.user.set_password("old secret 1")
+    member.user.save()
+    changing, other_browser = Client(), Client()
+    for browser in (changing, other_browser):
+        browser.force_login(member.user)
+
+    def opened_by(browser: Client) -> WebsocketCommunicator:
+        cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+        return WebsocketCommunicator(
+            application, f"/ws/workspaces/{workspace.id}/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)]
+        )
+
+    async def scenario():
+        tab, elsewhere = opened_by(changing), opened_by(other_browser)
+        await joined(tab)
+        await joined(elsewhere)
+        new = "a much newer secret 2"
+        response = await database_sync_to_async(changing.post)(
+            "/accounts/password_change/",
+            {"old_password": "old secret 1", "new_password1": new, "new_password2": new},
+        )
+        assert response.status_code == 302
+
+        assert await closed_with(elsewhere) == CLOSE_NO_ACCESS
+        assert await tab.receive_nothing(timeout=QUIET)
+        await database_sync_to_async(services.contact_create)(  # still live in the changing browser
+            workspace=workspace, by=member, data=ContactData(first_name="Still", last_name="Live")
+        )
+        assert (await next_event(tab))["type"] == "contact.created"
+        await tab.disconnect()
+        await elsewhere.disconnect()
+
+    run(scenario)
+
+
+def test_saving_a_user_without_a_new_password_closes_nothing(workspace, member):
+    async def scenario():
+        communicator = await socket(workspace.id, member.user)
+        await joined(communicator)
+        member.user.first_name = "Renamed"
+        await database_sync_to_async(member.user.save)()
+        broadcast.flush()
+        assert await communicator.receive_nothing(timeout=QUIET)
+        await communicator.disconnect()
+
+    run(scenario)
+
+
 def test_a_downgraded_member_is_told_to_reload(workspace, member, other_workspace):
     MembershipFactory(workspace=other_workspace, user=member.user, role=Role.MEMBER)
 

@@ -20,12 +20,13 @@ import asyncio
 import atexit
 import contextlib
 import contextvars
+import functools
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -50,29 +51,30 @@ HOLD_AT_MOST = 2.0
 
 
 class HeldAnnouncements:
-    """The events announced while a request runs, published once its response has gone out."""
+    """The messages sent while a request runs, sent once its response has gone out."""
 
     def __init__(self) -> None:
-        self._events: list[tuple[UUID | str, str]] = []
+        self._sends: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._released = False
 
     @property
     def pending(self) -> bool:
-        return bool(self._events)
+        return bool(self._sends)
 
-    def add(self, workspace_id: UUID | str, text: str) -> bool:
+    def add(self, send: Callable[[], None]) -> bool:
+        """Keep `send` for later; False once released (the caller then sends at once)."""
         with self._lock:
             if not self._released:
-                self._events.append((workspace_id, text))
+                self._sends.append(send)
             return not self._released
 
     def release(self) -> None:
-        """Publish them, in order, once (the response closing and the time limit both call this)."""
+        """Send them, in order, once (the response closing and the time limit both call this)."""
         with self._lock:
-            events, self._events, self._released = self._events, [], True
-        for workspace_id, text in events:
-            _publish(workspace_id, text)
+            sends, self._sends, self._released = self._sends, [], True
+        for send in sends:
+            send()
 
     def release_at_the_latest_in(self, seconds: float) -> None:
         loop, _ = _sender._started()
@@ -95,10 +97,14 @@ def holding() -> Iterator[HeldAnnouncements]:
 
 def announce(workspace_id: UUID | str, event: dict[str, Any]) -> None:
     """Send `event` (JSON-able) to every socket of the workspace, as one pre-encoded text frame."""
-    text = json.dumps(event)
+    _after_response(functools.partial(_publish, workspace_id, json.dumps(event)))
+
+
+def _after_response(send: Callable[[], None]) -> None:
+    """`send()` once the current request's response has gone out (at once outside a request)."""
     held = _held.get()
-    if held is None or not held.add(workspace_id, text):
-        _publish(workspace_id, text)
+    if held is None or not held.add(send):
+        send()
 
 
 def _publish(workspace_id: UUID | str, text: str) -> None:
@@ -114,6 +120,15 @@ def access_changed(user_id: Any, workspace_id: UUID | str | None = None) -> None
         user_group(user_id),
         {"type": "access.changed", "workspace": str(workspace_id) if workspace_id else None},
     )
+
+
+def credentials_changed(user_id: Any) -> None:
+    """Tell the user's sockets that sessions may have ended (a new password): each checks its own.
+
+    Sent after the response: the view that changed the password renews its own session (a new
+    key, the new password's hash) while building the response, and sockets must find it so.
+    """
+    _after_response(functools.partial(_sender.send, user_group(user_id), {"type": "credentials.changed"}))
 
 
 def session_ended(session_key: str) -> None:

@@ -1,9 +1,10 @@
 """The WebSocket a workspace page keeps open: events in, presence both ways.
 
-Only the connect and an access change touch the database. Workspace events reach the socket
+Only the connect, an access change and a new password touch the database. Workspace events reach the socket
 through this process's fan-out (contacts.live.fanout), which writes their pre-encoded text
 directly: delivering one event to a thousand sockets costs a thousand frame writes and nothing
-else. Only access changes arrive as Channels messages (the user's group).
+else. Only access changes (and new passwords, sign-outs) arrive as Channels messages (the
+user's and the session's groups).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from contacts import selectors
-from contacts.live import fanout, session_group, user_group
+from contacts.live import access, fanout, session_group, user_group
 from contacts.live.presence import presence_store
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,8 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every message, a thread hop each
-        # time. Only `connect` and `access_changed` use the database, through
-        # database_sync_to_async, which does that clean-up itself.
+        # time. Only `connect`, `access_changed` and `credentials_changed` use the database,
+        # through database_sync_to_async, which does that clean-up itself.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -118,6 +119,11 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
             # A new role means other controls on the page: the page reloads itself.
             self.role = membership.role
             await self._send_json({"type": "access.changed", "role": membership.role})
+
+    async def credentials_changed(self, message: dict[str, Any]) -> None:
+        # A new password: Django refuses the user's other sessions from now on, and so do we.
+        if await _session_refused(self.scope.get("session"), self.scope["user"].pk):
+            await self.close(code=CLOSE_NO_ACCESS)  # the page reloads: the sign-in page
 
     async def session_ended(self, message: dict[str, Any]) -> None:
         await self.close(code=CLOSE_NO_ACCESS)  # the page reloads: the sign-in page
@@ -202,3 +208,8 @@ def _parse_frame(text: str | None) -> dict[str, Any] | None:
 @database_sync_to_async
 def _live_membership(user_id: Any, workspace_id: UUID) -> Any:
     return selectors.live_membership(user_id, workspace_id)
+
+
+@database_sync_to_async
+def _session_refused(session: Any, user_id: Any) -> bool:
+    return access.session_refused(session, user_id)
