@@ -18,8 +18,6 @@
   var ROW_FLASH_MS = 2500;
 
   var known = parseInt(body.dataset.liveVersion, 10) || 0;
-  var me = { id: null, user: null };
-  var people = {}; // presence entry id -> {id, user, name, contact, mode}
   var socket = null;
   var attempts = 0;
   var heartbeatTimer = null;
@@ -81,8 +79,7 @@
     ws.onclose = function (closing) {
       clearInterval(heartbeatTimer);
       socket = null;
-      people = {};
-      renderPresence();
+      presence.clear();
       if (closing.code === 4403) {
         accessLost();
         return;
@@ -124,7 +121,7 @@
   function handle(event) {
     switch (event.type) {
       case "hello":
-        me = event.you || me;
+        presence.you(event.you);
         if (event.version !== known) advanceTo(event.version, null);
         break;
       case "contact.created":
@@ -137,16 +134,13 @@
         advanceTo(event.version, missed ? null : event);
         break;
       case "presence.snapshot":
-        people = {};
-        (event.people || []).forEach(function (person) { people[person.id] = person; });
-        renderPresence();
+        presence.replace(event.people);
         break;
       case "presence.here":
-        if (event.person) people[event.person.id] = event.person;
-        renderPresence();
+        presence.here(event.person);
         break;
       case "presence.left":
-        leave(event.id);
+        presence.leave(event.id);
         break;
       case "access.changed":
         window.location.reload(); // another role: other controls on the page
@@ -392,74 +386,9 @@
     });
   }
 
-  // --- Presence --------------------------------------------------------------------------------
-  var presenceBox = document.querySelector("[data-presence]");
-
-  function initials(name) {
-    return name.split(/\s+/).filter(Boolean).slice(0, 2).map(function (part) { return part.charAt(0).toUpperCase(); }).join("");
-  }
-
-  // Someone moving from one page to the next leaves and comes back within a moment: keep them
-  // shown for a little while so their avatar does not flicker on every click.
-  var LEAVE_GRACE_MS = 2500;
-  function leave(id) {
-    var person = people[id];
-    if (!person) return;
-    person.leaving = true;
-    setTimeout(function () {
-      delete people[id];
-      renderPresence();
-    }, LEAVE_GRACE_MS);
-  }
-
-  function renderPresence() {
-    if (!presenceBox) return;
-    var scope = presenceBox.dataset.presence;
-    var byUser = {};
-    Object.keys(people).forEach(function (key) {
-      var person = people[key];
-      if (person.id === me.id || person.user === me.user) return; // this tab, or my other tabs
-      if (scope === "contact" && person.contact !== page.id) return;
-      var seen = byUser[person.user];
-      if (!seen || (seen.leaving && !person.leaving) || (person.mode === "editing" && !person.leaving)) byUser[person.user] = person;
-    });
-    var names = Object.keys(byUser).sort();
-    presenceBox.replaceChildren();
-    presenceBox.classList.toggle("presence--editing", names.some(function (user) { return byUser[user].mode === "editing"; }));
-    if (!names.length) return;
-    if (scope === "workspace") {
-      var label = document.createElement("span");
-      label.className = "presence__label";
-      label.textContent = "Also here:";
-      presenceBox.appendChild(label);
-    }
-    names.forEach(function (user) {
-      var person = byUser[user];
-      var item = document.createElement("span");
-      item.className = "presence__person presence__person--" + person.mode;
-      item.dataset.presenceUser = person.user;
-      var what = person.mode === "editing" ? "is editing" : person.mode === "viewing" ? "is viewing" : "has this workspace open";
-      item.title = person.name + " " + (scope === "workspace" && person.contact ? (person.mode === "editing" ? "is editing a contact" : "is looking at a contact") : what);
-      var avatar = document.createElement("span");
-      avatar.className = "avatar avatar--sm";
-      avatar.setAttribute("aria-hidden", "true");
-      avatar.textContent = initials(person.name) || "?";
-      var text = document.createElement("span");
-      text.className = scope === "workspace" ? "visually-hidden" : "presence__text";
-      text.textContent = scope === "workspace" ? item.title : person.name + " " + what;
-      item.appendChild(avatar);
-      item.appendChild(text);
-      presenceBox.appendChild(item);
-    });
-    if (scope === "contact" && editing && presenceBox.classList.contains("presence--editing")) {
-      var warning = document.createElement("span");
-      warning.className = "presence__warning";
-      warning.textContent = "If you both change the same field, the second save asks which value to keep.";
-      presenceBox.appendChild(warning);
-    }
-  }
-
   // --- Start -----------------------------------------------------------------------------------
+  // Who else is here (static/js/presence.js draws it).
+  var presence = window.ContactsPresence.create(document.querySelector("[data-presence]"), page, editing);
   setStatus("connecting");
   connect();
   // Back/forward restores a frozen page: re-read whatever changed meanwhile.
