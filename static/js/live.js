@@ -67,7 +67,6 @@
     ws.onopen = function () {
       attempts = 0;
       stopPolling();
-      setStatus("live");
       reportPresence();
       heartbeatTimer = setInterval(reportPresence, HEARTBEAT_MS);
     };
@@ -121,6 +120,9 @@
   function handle(event) {
     switch (event.type) {
       case "hello":
+        // "Live" from here, not from the socket's opening: the server says hello once this socket
+        // receives the workspace's events, so a change from now on arrives as an event.
+        setStatus("live");
         presence.you(event.you);
         if (event.version !== known) advanceTo(event.version, null);
         break;

@@ -173,6 +173,43 @@ def test_without_a_socket_the_page_polls_and_still_follows(
     context.close()
 
 
+def test_the_page_says_live_only_once_the_server_receives_its_events_for_it(
+    browser, server, workspace, member
+):
+    """The socket opens before the server has read the membership and joined the workspace's
+    events; "hello" says it has. The dot said "Live" at the opening, and a change landing in
+    between reached the page only as a skipped version: a full re-read that moved rows the
+    notice should have held (seen as a CI failure of the notice test above)."""
+    context = sign_in_as(browser.new_context(), member.user, server.base)
+    page = context.new_page()
+    routes, held = [], []
+
+    def hold_the_hello(socket):
+        to_server = socket.connect_to_server()
+        routes.append(socket)
+
+        def from_server(message):
+            if not held and '"hello"' in str(message):
+                held.append(message)  # kept back until the test lets it through
+            else:
+                socket.send(message)
+
+        to_server.on_message(from_server)
+
+    page.route_web_socket("**/ws/**", hold_the_hello)
+    page.goto(f"{server.base}/w/{workspace.slug}/contacts/")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the server never said hello"
+    status = page.locator("[data-live-status]")
+    expect(status).not_to_have_attribute("data-live-status", "live")
+
+    routes[0].send(held[0])
+    expect(status).to_have_attribute("data-live-status", "live", timeout=WITHIN)
+    context.close()
+
+
 def test_after_a_server_restart_the_page_reconnects_and_catches_up(
     browser, tmp_path, transactional_db, workspace, member
 ):
