@@ -297,33 +297,48 @@ def test_a_deactivated_user_loses_the_socket(workspace, member):
     run(scenario)
 
 
+def signed_in_browsers(user: Any, count: int = 2) -> list[Client]:
+    browsers = [Client() for _ in range(count)]
+    for browser in browsers:
+        browser.force_login(user)
+    return browsers
+
+
+def opened_by(browser: Client, workspace: Workspace) -> WebsocketCommunicator:
+    """A socket of the workspace opened with that browser's session cookie."""
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+    return WebsocketCommunicator(
+        application, f"/ws/workspaces/{workspace.id}/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)]
+    )
+
+
+async def closes_one_and_keeps_the_other(
+    closed: WebsocketCommunicator, kept: WebsocketCommunicator, act: Any, workspace: Workspace, member: Any
+) -> None:
+    await joined(closed)
+    await joined(kept)
+    await act()
+    assert await closed_with(closed) == CLOSE_NO_ACCESS
+    assert await kept.receive_nothing(timeout=QUIET)
+    await database_sync_to_async(services.contact_create)(  # still live there
+        workspace=workspace, by=member, data=ContactData(first_name="Still", last_name="Live")
+    )
+    assert (await next_event(kept))["type"] == "contact.created"
+    await closed.disconnect()
+    await kept.disconnect()
+
+
 def test_signing_out_closes_that_browsers_sockets_and_no_one_elses(workspace, member):
     """A tab left open after signing out (a shared computer) must stop receiving the workspace."""
-    signing_out, other_browser = Client(), Client()
-    for browser in (signing_out, other_browser):
-        browser.force_login(member.user)
+    signing_out, other_browser = signed_in_browsers(member.user)
 
-    def opened_by(browser: Client) -> WebsocketCommunicator:
-        cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
-        return WebsocketCommunicator(
-            application, f"/ws/workspaces/{workspace.id}/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)]
-        )
-
-    async def scenario():
-        tab, elsewhere = opened_by(signing_out), opened_by(other_browser)
-        await joined(tab)
-        await joined(elsewhere)
+    async def sign_out():
         response = await database_sync_to_async(signing_out.post)("/accounts/logout/")
         assert response.status_code == 302
 
-        assert await closed_with(tab) == CLOSE_NO_ACCESS
-        assert await elsewhere.receive_nothing(timeout=QUIET)
-        await database_sync_to_async(services.contact_create)(  # still live there
-            workspace=workspace, by=member, data=ContactData(first_name="Still", last_name="Live")
-        )
-        assert (await next_event(elsewhere))["type"] == "contact.created"
-        await tab.disconnect()
-        await elsewhere.disconnect()
+    async def scenario():
+        tab, elsewhere = opened_by(signing_out, workspace), opened_by(other_browser, workspace)
+        await closes_one_and_keeps_the_other(tab, elsewhere, sign_out, workspace, member)
 
     run(scenario)
 
@@ -334,20 +349,9 @@ def test_a_new_password_closes_the_sockets_of_the_users_other_browsers(workspace
     that changed it stays signed in (its session is renewed), so its tabs keep their sockets."""
     member.user.set_password("old secret 1")
     member.user.save()
-    changing, other_browser = Client(), Client()
-    for browser in (changing, other_browser):
-        browser.force_login(member.user)
+    changing, other_browser = signed_in_browsers(member.user)
 
-    def opened_by(browser: Client) -> WebsocketCommunicator:
-        cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
-        return WebsocketCommunicator(
-            application, f"/ws/workspaces/{workspace.id}/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)]
-        )
-
-    async def scenario():
-        tab, elsewhere = opened_by(changing), opened_by(other_browser)
-        await joined(tab)
-        await joined(elsewhere)
+    async def change_password():
         new = "a much newer secret 2"
         response = await database_sync_to_async(changing.post)(
             "/accounts/password_change/",
@@ -355,14 +359,9 @@ def test_a_new_password_closes_the_sockets_of_the_users_other_browsers(workspace
         )
         assert response.status_code == 302
 
-        assert await closed_with(elsewhere) == CLOSE_NO_ACCESS
-        assert await tab.receive_nothing(timeout=QUIET)
-        await database_sync_to_async(services.contact_create)(  # still live in the changing browser
-            workspace=workspace, by=member, data=ContactData(first_name="Still", last_name="Live")
-        )
-        assert (await next_event(tab))["type"] == "contact.created"
-        await tab.disconnect()
-        await elsewhere.disconnect()
+    async def scenario():
+        tab, elsewhere = opened_by(changing, workspace), opened_by(other_browser, workspace)
+        await closes_one_and_keeps_the_other(elsewhere, tab, change_password, workspace, member)
 
     run(scenario)
 
