@@ -20,7 +20,7 @@
 
   var runs = {};  // run id -> {panel, run, samples, lastLive, lastPoll, polling}
 
-  function plural(count, word) { return count.toLocaleString() + " " + word + (count === 1 ? "" : "s"); }
+  var plural = window.ContactsText.plural;  // static/js/app.js
   var ticker = null;
 
   function finished(status) { return RANK[status] === 2; }

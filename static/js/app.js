@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // --- Shared with the list's scripts (selection.js, activation.js) -----------------------------
+  // "1 lead", "2,500 leads".
+  function plural(count, word) { return count.toLocaleString() + " " + word + (count === 1 ? "" : "s"); }
+  window.ContactsText = { plural: plural };
+
   // --- Times: the server writes UTC; show the viewer's local time. -----------------------------
   function localiseTimes(root) {
     root.querySelectorAll("time[data-local-time]").forEach(function (el) {

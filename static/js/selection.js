@@ -31,7 +31,7 @@
     return rows ? parseInt(rows.dataset.matching, 10) || 0 : 0;
   }
 
-  function plural(count, word) { return count.toLocaleString() + " " + word + (count === 1 ? "" : "s"); }
+  var plural = window.ContactsText.plural;  // static/js/app.js
 
   function setAllMatching(on) {
     allMatching = on;
