@@ -46,18 +46,18 @@ def session_refused(session: Any, user_id: Any) -> bool:
 
     A session that no longer exists is not refused here: it either signed out (its sockets were
     closed then) or was renewed under a new key by the view that changed the password, in the
-    browser that is still signed in.
+    browser that is still signed in. A store reads a missing session as empty, and a signed-in
+    session always holds the hash (`login()` writes it), so no hash means no session.
     """
     session_key = getattr(session, "session_key", None)
     if session_key is None:
         return False
     store = import_module(settings.SESSION_ENGINE).SessionStore  # as Django's SessionMiddleware
-    if not store().exists(session_key):
+    expected = store(session_key=session_key).get(HASH_SESSION_KEY)
+    if expected is None:
         return False
-    stored = store(session_key=session_key)
     user = get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
-    expected = stored.get(HASH_SESSION_KEY)
-    return not (user and expected and constant_time_compare(expected, user.get_session_auth_hash()))
+    return not (user and constant_time_compare(expected, user.get_session_auth_hash()))
 
 
 def _user_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
